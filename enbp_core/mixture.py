@@ -31,6 +31,7 @@ Weights are invariant, means move and precisions rotate under a rigid
 motion, so every function here commutes with SE(3) (tested).
 """
 
+import math
 from typing import NamedTuple, Optional, Tuple
 
 from enbp_core import gaussian as gauss
@@ -45,6 +46,7 @@ __all__ = [
     'component_moments',
     'from_gaussian',
     'from_moments',
+    'from_potentials',
     'kl_divergence_monte_carlo',
     'log_density',
     'log_mass',
@@ -119,6 +121,34 @@ def from_moments(log_weights: torch.Tensor, means: torch.Tensor,
         check_finite(log_weights.clamp_min(-1e30), 'log_weights')
     eta, precision = gauss.from_moments(means, covariances, check=check)
     return Mixture(log_weights, eta, precision)
+
+
+def from_potentials(log_peaks: torch.Tensor, eta: torch.Tensor,
+                    precision: torch.Tensor) -> Mixture:
+    """
+    Represent a sum of Gaussian *potentials* as a mixture.
+
+    Component ``k`` is the potential ``exp(log_peak_k - (x - m_k)' Lambda_k (x - m_k) / 2)``
+    with ``Lambda_k m_k = eta_k``: a factor whose largest value is ``exp(log_peak_k)``,
+    as a robotics factor ``exp(-|h(x)|^2 / 2 sigma^2)`` is. Its weight in the mixture
+    convention (weight times normalised density) is ``log_peak - log pdet(Lambda / 2 pi) / 2``
+    with the range rule of :mod:`enbp_core.gaussian`; the rule cancels in every product,
+    so the evidence of each component against any proper Gaussian is exact even when the
+    components have different null spaces. The weight is invariant under rigid motions.
+
+    Parameters
+    ----------
+    log_peaks : torch.Tensor
+        ``(..., K)``.
+    eta : torch.Tensor
+        ``(..., K, n)``, in the range of ``precision``.
+    precision : torch.Tensor
+        ``(..., K, n, n)``, symmetric PSD, possibly singular.
+
+    """
+    log_pdet, rank = spectral.log_pseudo_determinant(precision)
+    log_normalisers = 0.5 * (rank.to(eta.dtype) * math.log(2 * math.pi) - log_pdet)
+    return Mixture(log_peaks + log_normalisers, eta, precision)
 
 
 def log_mass(mixture: Mixture) -> torch.Tensor:

@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-Fixtures for the ``enbp_core`` property tests, and the measured-error report.
+Fixtures shared by the test suite, and the measured-error report.
 
 Tests record the errors they measure with the ``measured`` fixture; the
 largest value per name is printed in a table at the end of the run, so CI logs
