@@ -34,6 +34,7 @@ VERSION = '0.1.0'
 # The single list of executables: pip entry points here, and launchers under lib/enbp
 # generated from it by CMakeLists.txt. Keep one 'name = module:function' string per entry.
 CONSOLE_SCRIPTS = [
+    'enbp-bench = enbp_core.benchmark.cli:main',
     'enbp-demo = enbp_core.demo:main',
 ]
 
@@ -54,11 +55,13 @@ setup(
     install_requires=[
         'e3nn>=0.5',
         'numpy>=1.24',
+        'pyyaml>=5.4',
         'scipy>=1.10',
         'torch>=2.1',
         'transforms3d>=0.4',
     ],
     extras_require={
+        'bench': ['matplotlib>=3.5', 'pyrvo>=0.4'],
         'test': ['hypothesis', 'pytest'],
     },
     entry_points={
