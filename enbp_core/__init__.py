@@ -25,6 +25,16 @@ The math kernels, bottom up:
 - :mod:`enbp_core.reduction`: greedy Runnalls mixture reduction.
 - :mod:`enbp_core.checks`: validators for data entering the library.
 
+On top of them:
+
+- :mod:`enbp_core.factors`: the planning factors and the message models.
+- :mod:`enbp_core.bp`: batched loopy BP with Gaussian-mixture factors.
+- :mod:`enbp_core.scene`: what a planner sees (:class:`~enbp_core.scene.Scene`)
+  and returns (:class:`~enbp_core.scene.Plan`).
+- :mod:`enbp_core.planning`: scene to factor graph to plans (ENBP and vanilla GBP).
+- :mod:`enbp_core.sim`, :mod:`enbp_core.baselines`, :mod:`enbp_core.benchmark`:
+  the headless simulator, ORCA and straight-line baselines, and ``enbp-bench``.
+
 Nothing here imports ROS; ``enbp_ros`` wraps this library in nodes.
 """
 

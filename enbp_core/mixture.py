@@ -123,8 +123,9 @@ def from_moments(log_weights: torch.Tensor, means: torch.Tensor,
     return Mixture(log_weights, eta, precision)
 
 
-def from_potentials(log_peaks: torch.Tensor, eta: torch.Tensor,
-                    precision: torch.Tensor) -> Mixture:
+def from_potentials(log_peaks: torch.Tensor, eta: torch.Tensor, precision: torch.Tensor,
+                    log_pdet: Optional[torch.Tensor] = None,
+                    rank: Optional[torch.Tensor] = None) -> Mixture:
     """
     Represent a sum of Gaussian *potentials* as a mixture.
 
@@ -144,9 +145,14 @@ def from_potentials(log_peaks: torch.Tensor, eta: torch.Tensor,
         ``(..., K, n)``, in the range of ``precision``.
     precision : torch.Tensor
         ``(..., K, n, n)``, symmetric PSD, possibly singular.
+    log_pdet, rank : torch.Tensor, optional
+        ``(..., K)`` the precisions' log pseudo-determinants and ranks, when the
+        caller knows them in closed form (a rank-one ``s n n'`` has ``log s |n|^2``);
+        computed by eigendecomposition otherwise.
 
     """
-    log_pdet, rank = spectral.log_pseudo_determinant(precision)
+    if log_pdet is None or rank is None:
+        log_pdet, rank = spectral.log_pseudo_determinant(precision)
     log_normalisers = 0.5 * (rank.to(eta.dtype) * math.log(2 * math.pi) - log_pdet)
     return Mixture(log_peaks + log_normalisers, eta, precision)
 

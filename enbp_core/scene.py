@@ -203,7 +203,7 @@ class Scene:
         """Return the dtype of the state tensors."""
         return self.positions.dtype
 
-    def validate(self) -> None:
+    def validate(self, *, contact_ok: bool = False) -> None:
         """
         Raise :class:`ValueError` with a clear message unless the scene is usable.
 
@@ -213,6 +213,14 @@ class Scene:
         radii and maximum speeds ``> 0``; valid obstacles; and no agent
         starting inside an obstacle (centre closer than obstacle radius plus
         agent radius to a sphere's centre or a cylinder's axis).
+
+        Parameters
+        ----------
+        contact_ok : bool
+            Accept an agent's body touching an obstacle, and refuse only a
+            centre inside one. Planners use this on measured scenes: a robot
+            that grazed an obstacle must get a plan out of it, not an error.
+
         """
         ids = self.ids
         if not isinstance(ids, tuple) or not all(isinstance(i, str) for i in ids):
@@ -255,7 +263,9 @@ class Scene:
                 f'obstacles must be an Obstacles, got {type(self.obstacles).__name__}')
         self.obstacles.validate()
         if self.obstacles.count:
-            clearance = self.obstacles.clearance(self.positions) - self.radii[:, None]
+            clearance = self.obstacles.clearance(self.positions)
+            if not contact_ok:
+                clearance = clearance - self.radii[:, None]
             if float(clearance.min()) < 0:
                 flat = int(torch.argmin(clearance))
                 agent, obstacle = divmod(flat, clearance.shape[1])
@@ -265,7 +275,7 @@ class Scene:
                 raise ValueError(
                     f'agent {ids[agent]!r} starts inside obstacle {kind}: its centre '
                     f'{self.positions[agent].tolist()} is {-float(clearance[agent, obstacle]):.3g}'
-                    ' m closer than obstacle radius + agent radius')
+                    ' m closer than obstacle radius' + ('' if contact_ok else ' + agent radius'))
 
     def transformed(self, motion: RigidMotion) -> 'Scene':
         """

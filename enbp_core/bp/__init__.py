@@ -22,7 +22,8 @@ synchronous schedule with damping and warm starts, detects divergence and
 assembles mixture beliefs.
 """
 
-from enbp_core.bp.engine import BPResult, mixture_beliefs, run
+from enbp_core.bp.engine import BPResult, mixture_beliefs, mixture_messages, run
 from enbp_core.bp.graph import FactorGraph, FactorGroup
 
-__all__ = ['BPResult', 'FactorGraph', 'FactorGroup', 'mixture_beliefs', 'run']
+__all__ = ['BPResult', 'FactorGraph', 'FactorGroup', 'mixture_beliefs', 'mixture_messages',
+           'run']

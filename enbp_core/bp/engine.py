@@ -42,7 +42,7 @@ from enbp_core.gaussian import Gaussian
 from enbp_core.mixture import Mixture
 import torch
 
-__all__ = ['BPResult', 'mixture_beliefs', 'run']
+__all__ = ['BPResult', 'mixture_beliefs', 'mixture_messages', 'run']
 
 
 @dataclass
@@ -58,9 +58,6 @@ class BPResult:
         ``(V, d)`` their means.
     messages : dict
         Group name to messages ``(F, a, d)``; pass back as ``messages`` to warm-start.
-    mixture_messages : dict
-        Group name to mixture messages ``(F, a, K, d)`` of mixture groups, at the
-        final beliefs.
     hypothesis_log_weights : dict
         Group name to the posterior log weights ``(F, K)`` of mixture groups'
         components in the last iteration (the same at every end of a factor).
@@ -78,7 +75,6 @@ class BPResult:
     beliefs: Gaussian
     means: torch.Tensor
     messages: Dict[str, Gaussian]
-    mixture_messages: Dict[str, Mixture] = field(default_factory=dict)
     hypothesis_log_weights: Dict[str, torch.Tensor] = field(default_factory=dict)
     residuals: List[float] = field(default_factory=list)
     iterations: int = 0
@@ -197,19 +193,24 @@ def run(graph: FactorGraph, iterations: int, *, damping: float = 0.0,
             result.diverged, result.reason = True, reason
             break
     result.beliefs, result.means, result.messages = beliefs, means, current
-    result.mixture_messages = _mixture_messages(graph, beliefs, means, current, fixed)
     return result
 
 
-def _mixture_messages(graph, beliefs, means, messages, fixed) -> Dict[str, Mixture]:
-    """Mixture messages of every mixture group at the final beliefs."""
+def mixture_messages(graph: FactorGraph, result: BPResult) -> Dict[str, Mixture]:
+    """
+    Return the mixture messages ``(F, a, K, d)`` of every mixture group at the final beliefs.
+
+    Component ``k`` of a message is the Gaussian BP message of potential
+    component ``k``; its weight makes the product with the end's cavity carry
+    the hypothesis' posterior weight. Computed on demand: the schedule itself
+    only needs the projected messages.
+    """
+    beliefs, means, messages = result.beliefs, result.means, result.messages
     out = {}
     for group in graph.groups:
         if not len(group):
             continue
-        potential = fixed.get(group.name)
-        if potential is None:
-            potential = group.potential(means[group.variables])
+        potential = group.potential(means[group.variables])
         if potential.num_components == 1:
             continue
         old = messages[group.name]
@@ -291,8 +292,9 @@ def mixture_beliefs(graph: FactorGraph, result: BPResult, max_components: int,
     slots: List[torch.Tensor] = []   # (V,) index into the stacked mixture messages, -1 = none
     stacked = []
     offset = 0
+    all_mixture_messages = mixture_messages(graph, result)
     for group in graph.groups:
-        mixture_message = result.mixture_messages.get(group.name)
+        mixture_message = all_mixture_messages.get(group.name)
         if mixture_message is None:
             continue
         index = group.variables.reshape(-1)

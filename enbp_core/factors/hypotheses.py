@@ -102,10 +102,15 @@ def _potentials(normals: torch.Tensor, context: DistanceContext, ramp: float) ->
     distance = context.offset.norm(dim=-1)
     weight = activation(context.safe_distance - distance, ramp) * (distance > 0)
     k = normals.shape[-2]
-    eta, precision = normal_potential(
-        normals, context.safe_distance[:, None].expand(-1, k),
-        context.sigma[:, None].expand(-1, k), weight[:, None].expand(-1, k))
-    return mixture.from_potentials(context.prior_log_weights, eta, precision)
+    safe, sigma = context.safe_distance[:, None], context.sigma[:, None]
+    weight = weight[:, None].expand(-1, k)
+    eta, precision = normal_potential(normals, safe.expand(-1, k), sigma.expand(-1, k), weight)
+    # Rank one, s n n' with s = w / (sigma d)^2 and |n| = 1: pdet = s (flat where w = 0).
+    active = weight > 0
+    scale = torch.where(active, weight, torch.ones_like(weight)) / (sigma * safe) ** 2
+    return mixture.from_potentials(context.prior_log_weights, eta, precision,
+                                   log_pdet=torch.where(active, scale.log(), 0.0),
+                                   rank=active.long())
 
 
 def _unit(vectors: torch.Tensor) -> torch.Tensor:

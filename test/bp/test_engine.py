@@ -135,8 +135,20 @@ def test_both_ends_of_a_mixture_factor_see_the_same_weights(generator):
     prior, potential_y, _, lift = _tree_with_mixture_factor(generator)
     graph = bp.FactorGraph(prior, [bp.FactorGroup('mix', torch.tensor([[0, 1]]), lambda m: (
         Mixture(*(t[None] for t in potential_y))), projection=lift)])
-    weights = bp.run(graph, 2).mixture_messages['mix'].log_weights
-    assert torch.allclose(weights[:, 0], weights[:, 1], atol=1e-14)
+    result = bp.run(graph, 2)
+    messages = bp.mixture_messages(graph, result)['mix']
+    # The hypotheses' posterior weights, recovered at each end from the cavity times
+    # the mixture message, agree.
+    index = graph.groups[0].variables[0]
+    cavities = [Gaussian(result.beliefs.eta[v] - result.messages['mix'].eta[0, end],
+                         result.beliefs.precision[v] - result.messages['mix'].precision[0, end])
+                for end, v in enumerate(index.tolist())]
+    posterior = [mixture.normalize(mixture.product(mixture.from_gaussian(c),
+                                                   Mixture(*(t[0, end] for t in messages))))
+                 for end, c in enumerate(cavities)]
+    assert torch.allclose(posterior[0].log_weights, posterior[1].log_weights, atol=1e-10)
+    assert torch.allclose(posterior[0].log_weights.exp(),
+                          result.hypothesis_log_weights['mix'][0].exp(), atol=1e-6)
 
 
 def test_flat_potentials_give_flat_messages(generator):

@@ -141,6 +141,15 @@ def test_bad_scenes_are_refused_with_a_reason():
     for name, bad in bad_scenes.items():
         with pytest.raises(ValueError):
             planner.solve(bad)
+    # A body grazing an obstacle is a state to plan out of, not an error.
+    graze = Obstacles(torch.cat([scene.positions[:1] + torch.tensor([[1.5, 0, 0]], dtype=DTYPE),
+                                 torch.ones(1, 1, dtype=DTYPE)], -1),
+                      torch.zeros(0, 3, dtype=DTYPE))
+    grazing = Scene(scene.ids, scene.positions, scene.velocities, scene.covariances, scene.goals,
+                    scene.radii, scene.max_speeds, graze)
+    with pytest.raises(ValueError, match='agent radius'):
+        grazing.validate()
+    assert bool(torch.isfinite(planner.solve(grazing).plan.velocities).all())
     empty = torch.zeros(0, 3, dtype=DTYPE)
     with pytest.raises(ValueError):
         planner.solve(Scene((), empty, empty, torch.zeros(0, 6, 6, dtype=DTYPE), empty,
