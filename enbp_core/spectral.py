@@ -36,6 +36,7 @@ SPD; pass it through :func:`condition_spd` first when it may not be.
 All functions batch over leading dimensions and keep dtype and device.
 """
 
+import abc
 from typing import Optional
 
 import torch
@@ -64,7 +65,7 @@ def symmetrize(matrix: torch.Tensor) -> torch.Tensor:
     return 0.5 * (matrix + matrix.transpose(-1, -2))
 
 
-class SpectralMap:
+class SpectralMap(abc.ABC):
     """
     A scalar function with its first divided difference, for :func:`matrix_function`.
 
@@ -72,13 +73,13 @@ class SpectralMap:
     latter must return ``f'(a)`` where ``a == b``.
     """
 
+    @abc.abstractmethod
     def value(self, lam: torch.Tensor) -> torch.Tensor:
         """Return ``f(lam)`` elementwise."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def divided_difference(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Return ``f[a, b]`` elementwise (broadcasting)."""
-        raise NotImplementedError
 
     def bind(self, lam: torch.Tensor) -> 'SpectralMap':
         """Specialise to the eigenvalues ``lam`` (shape ``(..., n)``) of the argument."""
