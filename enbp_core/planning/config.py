@@ -187,7 +187,7 @@ METHODS: Dict[str, Dict[str, Any]] = {
     'gbp-damped': {'damping': 0.5},
     'gbp-margin': {'damping': 0.5, 'safety_factor': 1.25},
     'enbp': {'damping': 0.5, 'safety_factor': 1.25, 'message_model': 'side',
-             'max_components': 2, 'speed_limit': True, 'hinge_ramp': 0.25},
+             'max_components': 2, 'hinge_ramp': 0.25},
 }
 
 
