@@ -27,10 +27,12 @@ Headless closed-loop simulation of many agents, its scenarios and its metrics.
 
 from enbp_core.sim.metrics import compute_metrics
 from enbp_core.sim.scenarios import available_scenarios, load_scenario, ScenarioInstance
-from enbp_core.sim.simulator import Episode, limit_velocity, SimConfig, Simulator
+from enbp_core.sim.simulator import (Episode, EpisodeRecorder, limit_velocity, SimConfig,
+                                     Simulator)
 
 __all__ = [
     'Episode',
+    'EpisodeRecorder',
     'ScenarioInstance',
     'SimConfig',
     'Simulator',

@@ -47,6 +47,7 @@ import torch
 
 __all__ = [
     'Episode',
+    'EpisodeRecorder',
     'SimConfig',
     'Simulator',
     'deadlocked',
@@ -443,60 +444,105 @@ class Simulator:
             The record of the run.
 
         """
-        cfg = self.config
         self.reset()
         planner.reset()
-        n, max_steps = self.num_agents, cfg.max_steps
-        positions = torch.empty(max_steps + 1, n, 3, dtype=torch.float64)
-        velocities = torch.empty(max_steps + 1, n, 3, dtype=torch.float64)
-        commands = torch.empty(max_steps, n, 3, dtype=torch.float64)
-        positions[0], velocities[0] = self.positions, self.velocities
-        planning_times: List[float] = []
-        cycle_steps: List[int] = []
-        stats: List[Dict[str, float]] = []
-        path_steps: List[int] = []
-        paths: List[torch.Tensor] = []
-        nonfinite = 0
-        window = max(1, int(round(cfg.deadlock_window / cfg.dt)))
-        check_every = max(1, int(round(1.0 / cfg.dt)))
-        end_reason = 'goals' if bool(self.at_goal().all()) else 'time_limit'
-        command = torch.zeros(n, 3, dtype=torch.float64)
-        step = 0
-        while end_reason == 'time_limit' and step < max_steps:
-            if step % cfg.control_period == 0:
+        recorder = EpisodeRecorder(self)
+        command = torch.zeros(self.num_agents, 3, dtype=torch.float64)
+        while not recorder.finished:
+            if self.step_count % self.config.control_period == 0:
                 scene = self.measure()
                 start = time.perf_counter()
                 plan = planner.plan(scene)
-                planning_times.append(time.perf_counter() - start)
-                cycle_steps.append(step)
+                elapsed = time.perf_counter() - start
                 command, bad = self._command_from(plan)
-                nonfinite += bad
-                stats.append(_numeric_stats(plan.stats))
-                cycle = len(cycle_steps) - 1
-                if (plan.paths is not None and cycle % cfg.record_paths_every == 0
-                        and len(paths) < cfg.max_recorded_paths):
-                    path_steps.append(step)
-                    paths.append(torch.as_tensor(plan.paths).detach().to('cpu', torch.float32))
+                recorder.record_cycle(plan.stats, elapsed, plan.paths, bad)
                 if on_cycle is not None:
                     on_cycle(self)
-            commands[step] = command * self._axes
             self.apply(command)
-            step += 1
-            positions[step], velocities[step] = self.positions, self.velocities
-            at_goal = self.at_goal()
-            if bool(at_goal.all()):
-                end_reason = 'goals'
-            elif (cfg.stop_on_deadlock and step >= window and step % check_every == 0
-                  and deadlocked(positions[step - window:step + 1], at_goal,
-                                 cfg.deadlock_distance)):
-                end_reason = 'deadlock'
+            recorder.record_step(command)
+        return recorder.episode(str(getattr(planner, 'name', '')))
+
+
+class EpisodeRecorder:
+    """
+    Record an episode step by step, and decide when it ends.
+
+    :meth:`Simulator.run` and the ROS simulation node (which gets its plans over
+    DDS) share it, so both report the same metrics by the same rules.
+
+    Parameters
+    ----------
+    simulator : Simulator
+        The simulator to record, at the start of the episode.
+
+    """
+
+    def __init__(self, simulator: Simulator):
+        self.simulator = simulator
+        self.positions: List[torch.Tensor] = [simulator.positions.clone()]
+        self.velocities: List[torch.Tensor] = [simulator.velocities.clone()]
+        self.commands: List[torch.Tensor] = []
+        self.planning_times: List[float] = []
+        self.cycle_steps: List[int] = []
+        self.stats: List[Dict[str, float]] = []
+        self.path_steps: List[int] = []
+        self.paths: List[torch.Tensor] = []
+        self.nonfinite = 0
+        self.end_reason = 'goals' if bool(simulator.at_goal().all()) else 'time_limit'
+
+    @property
+    def steps(self) -> int:
+        """Return the number of steps recorded."""
+        return len(self.commands)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the episode has ended (goals, deadlock or time limit)."""
+        return (self.end_reason != 'time_limit'
+                or self.steps >= self.simulator.config.max_steps)
+
+    def record_cycle(self, stats, planning_time: float, paths=None, nonfinite: int = 0) -> None:
+        """Record a planning cycle run at the current step (paths ``(N, H, 3)`` optional)."""
+        cfg = self.simulator.config
+        self.planning_times.append(float(planning_time))
+        self.cycle_steps.append(self.steps)
+        self.stats.append(_numeric_stats(stats))
+        self.nonfinite += int(nonfinite)
+        cycle = len(self.cycle_steps) - 1
+        if (paths is not None and cycle % cfg.record_paths_every == 0
+                and len(self.paths) < cfg.max_recorded_paths):
+            self.path_steps.append(self.steps)
+            self.paths.append(torch.as_tensor(paths).detach().to('cpu', torch.float32))
+
+    def record_step(self, command: torch.Tensor) -> None:
+        """Record the step the simulator just applied under ``command``; update the end."""
+        sim, cfg = self.simulator, self.simulator.config
+        self.commands.append(command.to(torch.float64) * sim._axes)
+        self.positions.append(sim.positions.clone())
+        self.velocities.append(sim.velocities.clone())
+        step = self.steps
+        window = max(1, int(round(cfg.deadlock_window / cfg.dt)))
+        check_every = max(1, int(round(1.0 / cfg.dt)))
+        at_goal = sim.at_goal()
+        if bool(at_goal.all()):
+            self.end_reason = 'goals'
+        elif (cfg.stop_on_deadlock and step >= window and step % check_every == 0
+              and deadlocked(torch.stack(self.positions[-window - 1:]), at_goal,
+                             cfg.deadlock_distance)):
+            self.end_reason = 'deadlock'
+
+    def episode(self, planner: str = '') -> Episode:
+        """Return the :class:`Episode` recorded so far."""
+        sim = self.simulator
+        n = sim.num_agents
+        commands = (torch.stack(self.commands) if self.commands
+                    else torch.zeros(0, n, 3, dtype=torch.float64))
         return Episode(
-            ids=self.ids, config=cfg,
-            positions=positions[:step + 1].clone(), velocities=velocities[:step + 1].clone(),
-            commands=commands[:step].clone(), goals=self.goals, radii=self.radii,
-            max_speeds=self.max_speeds, max_accelerations=self.max_accelerations,
-            obstacles=self.obstacles,
-            planning_times=torch.tensor(planning_times, dtype=torch.float64),
-            cycle_steps=torch.tensor(cycle_steps, dtype=torch.long),
-            stats=stats, path_steps=path_steps, paths=paths, end_reason=end_reason,
-            nonfinite_commands=nonfinite, planner=str(getattr(planner, 'name', '')))
+            ids=sim.ids, config=sim.config, positions=torch.stack(self.positions),
+            velocities=torch.stack(self.velocities), commands=commands, goals=sim.goals,
+            radii=sim.radii, max_speeds=sim.max_speeds,
+            max_accelerations=sim.max_accelerations, obstacles=sim.obstacles,
+            planning_times=torch.tensor(self.planning_times, dtype=torch.float64),
+            cycle_steps=torch.tensor(self.cycle_steps, dtype=torch.long),
+            stats=list(self.stats), path_steps=list(self.path_steps), paths=list(self.paths),
+            end_reason=self.end_reason, nonfinite_commands=self.nonfinite, planner=planner)
