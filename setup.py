@@ -36,6 +36,9 @@ VERSION = '0.1.0'
 CONSOLE_SCRIPTS = [
     'enbp-bench = enbp_core.benchmark.cli:main',
     'enbp-demo = enbp_core.demo:main',
+    'enbp-launch = enbp_ros.launcher:main',
+    'enbp_belief = enbp_ros.belief_node:main',
+    'enbp_sim = enbp_ros.sim_node:main',
 ]
 
 setup(
