@@ -110,13 +110,13 @@ class AgentTable:
 
         """
         state = self._state(agent)
-        if state.pose is not None and pose.stamp <= state.pose.stamp:
-            raise RejectedInput(f'{agent}/pose stamp {pose.stamp:.3f} s is not newer than the '
-                                f'last accepted {state.pose.stamp:.3f} s (out of order)')
         if now is not None and abs(now - pose.stamp) > self.max_pose_age:
             kind = 'stale' if pose.stamp < now else 'from the future'
             raise RejectedInput(f'{agent}/pose stamp {pose.stamp:.3f} s is {kind}: node clock '
                                 f'{now:.3f} s, max_pose_age {self.max_pose_age:g} s')
+        if state.pose is not None and pose.stamp <= state.pose.stamp:
+            raise RejectedInput(f'{agent}/pose stamp {pose.stamp:.3f} s is not newer than the '
+                                f'last accepted {state.pose.stamp:.3f} s (out of order)')
         state.previous, state.pose = state.pose, pose
 
     def accept_goal(self, agent: str, goal: GoalMeasurement) -> None:

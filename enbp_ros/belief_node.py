@@ -202,7 +202,7 @@ class BeliefNode(Node):
             return SetParametersResult(successful=True)
         reason = self._check(values)
         if reason:
-            self.get_logger().warn(f'parameter change refused: {reason}')
+            self.get_logger().warning(f'parameter change refused: {reason}')
         return SetParametersResult(successful=not reason, reason=reason)
 
     def _after_set_parameters(self, parameters: List[Parameter]) -> None:
@@ -228,7 +228,7 @@ class BeliefNode(Node):
         nanoseconds = self.get_clock().now().nanoseconds
         now = None if nanoseconds == 0 else nanoseconds * 1e-9
         if now is not None and self._last_now is not None and now < self._last_now - 1e-6:
-            self.get_logger().warn(f'clock jumped back from {self._last_now:.3f} s to '
+            self.get_logger().warning(f'clock jumped back from {self._last_now:.3f} s to '
                                    f'{now:.3f} s: forgetting all measurements and plans')
             self.table.reset()
             self.planner.reset()
@@ -240,7 +240,7 @@ class BeliefNode(Node):
         self._counts['rejected_inputs'] += 1
         if agent is not None:
             self.table.reject(agent, reason)
-        self.get_logger().warn(f'rejected input: {reason}', throttle_duration_sec=2.0)
+        self.get_logger().warning(f'rejected input: {reason}', throttle_duration_sec=2.0)
 
     def _on_pose(self, agent: str, msg) -> None:
         try:
