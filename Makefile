@@ -35,7 +35,7 @@ VPY := $(VENV)/bin/python
 STAMPS := $(VENV)/.enbp-stamps
 MSG_BUILD_DIR := build/venv-interfaces
 PYTEST_OPTS ?= -q -p no:cacheprovider
-DEMO_ARGS ?=
+DEMO_ARGS ?= --agents 16
 BENCH_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -64,7 +64,7 @@ DEPS_STAMP := $(STAMPS)/deps-$(DEPS_HASH)
 PKG_STAMP := $(STAMPS)/package-$(PKG_HASH)
 MSG_STAMP := $(STAMPS)/interfaces-$(MSG_HASH)
 
-.PHONY: venv install test demo bench lint clean distclean
+.PHONY: venv install test demo kernel-demo bench lint clean distclean
 
 ## venv: create .venv (python3.11; or the ROS python3 with --system-site-packages).
 venv: $(VPY)
@@ -119,9 +119,16 @@ $(MSG_STAMP): $(PKG_STAMP)
 test: install
 	$(VPY) -m pytest test/ $(PYTEST_OPTS)
 
-## demo: install, then run the headless demo (arguments: make demo DEMO_ARGS='...').
+## demo: install, then 16 agents swap a circle: simulator + ENBP belief node over ROS 2 (DDS).
+##       Arguments: make demo DEMO_ARGS='--agents 20 --scenario circle_obstacles --rviz true'.
+##       Discovery stays on this machine unless ROS_AUTOMATIC_DISCOVERY_RANGE says otherwise.
 demo: install
-	$(VENV)/bin/enbp-demo $(DEMO_ARGS)
+	ROS_AUTOMATIC_DISCOVERY_RANGE=$${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST} \
+	  $(VENV)/bin/enbp-launch multi_agent_demo $(DEMO_ARGS)
+
+## kernel-demo: install, then the headless tour of the math kernels (no ROS).
+kernel-demo: install
+	$(VENV)/bin/enbp-demo
 
 ## bench: install, then run the kernel benchmark (arguments: make bench BENCH_ARGS='...').
 bench: install
@@ -133,7 +140,8 @@ lint: $(DEPS_STAMP)
 
 ## clean: remove build outputs and caches (keeps .venv; the next install rebuilds msgs).
 clean:
-	rm -rf build/ install/ log/ *.egg-info .pytest_cache .hypothesis
+	rm -rf build/ install/ log/ *.egg-info .pytest_cache .hypothesis enbp_demo_output/ \
+	  enbp_benchmark_output/
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
 	rm -f $(STAMPS)/interfaces-*
 

@@ -124,7 +124,7 @@ class AgentTable:
         self._state(agent).goal = goal
 
     def active(self, now: Optional[float]) -> List[str]:
-        """Return the agents with a pose no older than ``agent_timeout`` (all with a pose if no clock)."""
+        """Return the agents whose last pose is at most ``agent_timeout`` old (all if no clock)."""
         return [i for i in self.ids if self.agents[i].pose is not None
                 and (now is None or now - self.agents[i].pose.stamp <= self.agent_timeout)]
 

@@ -46,8 +46,7 @@ from enbp_core.planning import BeliefPlanner, METHODS, PlannerConfig
 from enbp_core.scene import Obstacles
 from enbp_ros import outputs, qos
 from enbp_ros.agents import AgentTable
-from enbp_ros.inputs import (goal_from_msg, pose_from_msg, RejectedInput, stamp_seconds,
-                             update_obstacles)
+from enbp_ros.inputs import goal_from_msg, pose_from_msg, RejectedInput, update_obstacles
 from enbp_ros.parameters import (declare_parameters, ParameterSpec, planner_parameter_specs,
                                  values_by_name)
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
@@ -229,7 +228,7 @@ class BeliefNode(Node):
         now = None if nanoseconds == 0 else nanoseconds * 1e-9
         if now is not None and self._last_now is not None and now < self._last_now - 1e-6:
             self.get_logger().warning(f'clock jumped back from {self._last_now:.3f} s to '
-                                   f'{now:.3f} s: forgetting all measurements and plans')
+                                      f'{now:.3f} s: forgetting all measurements and plans')
             self.table.reset()
             self.planner.reset()
         if now is not None:

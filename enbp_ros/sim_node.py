@@ -392,7 +392,7 @@ class SimNode(Node):
             (directory / 'metrics.json').write_text(json.dumps(clean, indent=2) + '\n')
             figure = plot_episode(
                 episode, directory / 'trajectories.png', self._beliefs,
-                title=(f"{self.instance.name}, {len(self.ids)} agents over ROS 2: "
+                title=(f'{self.instance.name}, {len(self.ids)} agents over ROS 2: '
                        f"{metrics['colliding_pairs']} colliding pairs, makespan "
                        f"{metrics['makespan_s']:.1f} s"))
             self.get_logger().info(f'wrote {directory / "metrics.json"} and {figure}')

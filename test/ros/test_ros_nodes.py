@@ -240,9 +240,9 @@ def test_bad_parameters_refused_at_run_time_and_good_ones_take_effect(ros_graph)
 
 
 def test_bad_yaml_is_refused_at_start_with_its_reason(ros_graph, tmp_path):
-    for text, reason in [('damping: 1.5', 'damping'), ('sigma_interrobot: -1.0',
-                                                      'sigma_interrobot'),
-                         ("method: 'fastest'", 'method')]:
+    cases = [('damping: 1.5', 'damping'), ('sigma_interrobot: -1.0', 'sigma_interrobot'),
+             ("method: 'fastest'", 'method')]
+    for text, reason in cases:
         path = tmp_path / 'bad.yaml'
         path.write_text('/**:\n  ros__parameters:\n    agents: [a0]\n    ' + text + '\n')
         node = ros_graph.start('enbp_ros.belief_node', '--params-file', str(path), name='bad')
