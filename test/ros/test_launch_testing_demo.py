@@ -31,7 +31,7 @@ launch_testing = pytest.importorskip(
     'launch_testing', reason='launch_testing is not installed (no PyPI wheel); '
     'test_ros_graph.py runs the same demo through enbp-launch')
 
-import launch  # noqa: E402
+import launch  # noqa: E402, I100 (after the skip above)
 from launch.actions import IncludeLaunchDescription  # noqa: E402
 from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
 import launch_testing.actions  # noqa: E402
