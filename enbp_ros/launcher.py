@@ -167,6 +167,10 @@ class _Graph:
             thread.join(timeout=1.0)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def _parser(name: str, arguments: Sequence[Argument]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f'enbp-launch {name}',
@@ -225,6 +229,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     graph = _Graph()
     code = 0
+    # Ctrl-C and a polite kill both stop the graph cleanly (a shell may have started this
+    # process with SIGINT ignored, as it does for background jobs).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         for label, spec, command in commands:
             graph.start(label, spec, command)

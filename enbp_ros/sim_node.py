@@ -168,7 +168,7 @@ class SimNode(Node):
         self.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
                                  qos.RELIABLE)
         self._publish_obstacles()
-        self._started = False
+        self.started = False
         # On the simulated clock plans drive the steps; this timer only starts and unblocks.
         period = 0.05 if s['publish_clock'] else self.dt
         self._timer = self.create_timer(period, self._tick)
@@ -202,7 +202,7 @@ class SimNode(Node):
     def _on_plan(self, agent: str, msg: PathMsg) -> None:
         self._plans[agent] = msg
         # On the simulated clock, step as soon as every agent's plan for this step is in.
-        if (self._clock_pub is not None and self._started and not self.done
+        if (self._clock_pub is not None and self.started and not self.done
                 and self._fresh_plans() == len(self.ids)):
             self._advance()
 
@@ -295,13 +295,13 @@ class SimNode(Node):
         """Start when a planner is connected; on the simulated clock, enforce plan_timeout."""
         if self.done:
             return
-        if not self._started:
+        if not self.started:
             if not self._planner_connected():
                 if time.monotonic() - self._last_progress > 5.0:
                     self._last_progress = time.monotonic()
                     self.get_logger().info(f'waiting for a planner on {self.ids[0]}/plan')
                 return
-            self._started = True
+            self.started = True
             self._wall_start = time.monotonic()
             self._begin_step()
             return
@@ -317,7 +317,7 @@ class SimNode(Node):
             self.recorder.record_cycle({}, time.monotonic() - self._waiting_since)
         self._step()
         if self.recorder.finished:
-            self._finish()
+            self.finish()
             return
         self._begin_step()
 
@@ -361,6 +361,8 @@ class SimNode(Node):
 
     def _progress(self, final: bool = False) -> None:
         period = self.settings['progress_period']
+        if not self.context.ok():
+            return
         if not final and (period <= 0 or time.monotonic() - self._last_progress < period):
             return
         self._last_progress = time.monotonic()
@@ -371,7 +373,15 @@ class SimNode(Node):
             f'{len(self._colliding)} | planner cycle {self._cycle_ms:5.1f} ms | '
             f'{self.sim.time / max(wall, 1e-9):4.1f}x real time')
 
-    def _finish(self) -> None:
+    def _say(self, text: str) -> None:
+        # After Ctrl-C the context is shut down and the logger cannot reach /rosout.
+        if self.context.ok():
+            self.get_logger().info(text)
+        else:
+            print(text, file=sys.stderr)
+
+    def finish(self) -> None:
+        """Log the episode's metrics and write them (and the PNG) to ``output_dir``."""
         self.done = True
         self._progress(final=True)
         episode = self.recorder.episode('ros')
@@ -383,7 +393,7 @@ class SimNode(Node):
                 'min_separation_m', 'obstacle_collisions', 'makespan_s', 'makespan_ratio',
                 'late_steps', 'wall_time_s')
         lines = [f'  {key:22s} {metrics[key]}' for key in keys]
-        self.get_logger().info('episode finished:\n' + '\n'.join(lines))
+        self._say('episode finished:\n' + '\n'.join(lines))
         if self.settings['output_dir']:
             directory = Path(self.settings['output_dir'])
             directory.mkdir(parents=True, exist_ok=True)
@@ -395,7 +405,7 @@ class SimNode(Node):
                 title=(f'{self.instance.name}, {len(self.ids)} agents over ROS 2: '
                        f"{metrics['colliding_pairs']} colliding pairs, makespan "
                        f"{metrics['makespan_s']:.1f} s"))
-            self.get_logger().info(f'wrote {directory / "metrics.json"} and {figure}')
+            self._say(f'wrote {directory / "metrics.json"} and {figure}')
 
 
 def main(args=None) -> int:
@@ -408,7 +418,10 @@ def main(args=None) -> int:
         while rclpy.ok() and not (node.done and node.settings['exit_on_finish']):
             rclpy.spin_once(node, timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        # Stopped mid-episode: still report what was simulated.
+        if node is not None and node.started and not node.done:
+            node.recorder.end_reason = 'interrupted'
+            node.finish()
     except (ValueError, ParameterException) as error:
         print(f'[enbp_sim] configuration error: {error}', file=sys.stderr)
         code = 2

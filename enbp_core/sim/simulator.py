@@ -245,7 +245,8 @@ class Episode:
     paths : list of torch.Tensor
         The snapshots, each ``(N, H, 3)`` float32.
     end_reason : str
-        ``'goals'``, ``'time_limit'`` or ``'deadlock'``.
+        ``'goals'``, ``'time_limit'``, ``'deadlock'``, or ``'interrupted'`` (a ROS
+        simulation node stopped mid-episode).
     nonfinite_commands : int
         Number of (cycle, agent) commands that were NaN or inf; such an agent
         was commanded to stop instead.

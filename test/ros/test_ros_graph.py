@@ -225,3 +225,22 @@ def test_sim_node_refuses_a_bad_scenario(ros_graph, agents):
                           name='sim')
     assert sim.wait(timeout=60) == 2
     assert 'unknown scenario' in sim.output()
+
+
+def test_enbp_launch_fails_when_a_node_dies(ros_graph):
+    launch = ros_graph.start([sys.executable, '-m', 'enbp_ros.launcher', 'benchmark',
+                              '--scenario', 'no_such_scenario'], name='launch')
+    assert launch.wait(timeout=120) == 2, launch.output()
+    assert 'enbp_sim died with exit code 2' in launch.output()
+
+
+def test_enbp_launch_stops_the_graph_on_ctrl_c_and_keeps_the_metrics(ros_graph, tmp_path):
+    launch = ros_graph.start([sys.executable, '-m', 'enbp_ros.launcher', 'multi_agent_demo',
+                              '--agents', '8', '--output-dir', str(tmp_path)], name='launch')
+    deadline = time.monotonic() + 120
+    while 'at goal' not in launch.output() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert 'at goal' in launch.output(), launch.output()
+    assert launch.stop() == 130, launch.output()
+    metrics = json.loads((tmp_path / 'metrics.json').read_text())
+    assert metrics['end_reason'] == 'interrupted' and metrics['colliding_pairs'] == 0
