@@ -94,6 +94,10 @@ NODE_PARAMETERS = (
                   'this far apart, s.', low=1e-3, high=3600.0),
     ParameterSpec('publish_mixtures', True, 'Publish enbp/mixture_beliefs (and ellipsoids of '
                   'every component) each cycle.'),
+    ParameterSpec('mixture_step', 0, 'Horizon step whose mixture beliefs are published: 0 is '
+                  'the current state (one component unless mixture factors touch it); k > 0 '
+                  'the planned state k steps ahead, where the pass-left / pass-right '
+                  'hypotheses of nearby pairs show as components.', low=0, high=1000),
     ParameterSpec('publish_markers', True, 'Publish enbp/markers for RViz each cycle.'),
     ParameterSpec('marker_sigmas', 2.0, 'Ellipsoid markers show this many standard deviations.',
                   low=0.1, high=10.0),
@@ -106,8 +110,8 @@ NODE_PARAMETERS = (
 )
 
 _TUNING = ('stamped_pose_variances', 'agent_radius', 'max_speed', 'agent_timeout',
-           'max_pose_age', 'max_velocity_gap', 'publish_mixtures', 'publish_markers',
-           'marker_sigmas')
+           'max_pose_age', 'max_velocity_gap', 'publish_mixtures', 'mixture_step',
+           'publish_markers', 'marker_sigmas')
 
 _COLORS = np.array([[0.12, 0.47, 0.71], [1.0, 0.5, 0.05], [0.17, 0.63, 0.17],
                     [0.84, 0.15, 0.16], [0.58, 0.4, 0.74], [0.55, 0.34, 0.29],
@@ -278,7 +282,8 @@ class BeliefNode(Node):
         started = time.perf_counter()
         try:
             cycle = self.planner.solve(scene)
-            mixture = (self.planner.mixture_beliefs(cycle)
+            step = min(self.settings['mixture_step'], cycle.states.shape[1] - 1)
+            mixture = (self.planner.mixture_beliefs(cycle, steps=[step])
                        if self.settings['publish_mixtures'] else None)
         except (ValueError, RuntimeError) as error:
             # A scene the planner refuses (e.g. an agent's centre inside an obstacle) or a
@@ -289,7 +294,7 @@ class BeliefNode(Node):
                                     throttle_duration_sec=2.0)
             self.planner.reset()
             return
-        self._publish(scene, cycle, mixture)
+        self._publish(scene, cycle, mixture, step)
         self._counts['cycles'] += 1
         self._last_cycle = {
             'cycle_time_ms': 1e3 * (time.perf_counter() - started),
@@ -300,7 +305,7 @@ class BeliefNode(Node):
             'obstacle_factors': float(cycle.plan.stats.get('obstacle_factors', 0)),
         }
 
-    def _publish(self, scene, cycle, mixture) -> None:
+    def _publish(self, scene, cycle, mixture, step: int) -> None:
         stamp, frame = scene.time, self.frame_id
         means = cycle.current_mean.detach().cpu().numpy()
         covariances = cycle.current_covariance.detach().cpu().numpy()
@@ -308,11 +313,12 @@ class BeliefNode(Node):
         times = stamp + cycle.planning.times.detach().cpu().numpy()
         components = None
         if mixture is not None:
-            current = mixtures.Mixture(*(t[:, 0] for t in mixture))
-            weights = torch.softmax(current.log_weights, dim=-1).detach().cpu().numpy()
-            component_means, component_covariances = mixtures.component_moments(current)
+            selected = mixtures.Mixture(*(t[:, 0] for t in mixture))
+            weights = torch.softmax(selected.log_weights, dim=-1).detach().cpu().numpy()
+            component_means, component_covariances = mixtures.component_moments(selected)
             components = (weights, component_means.detach().cpu().numpy(),
                           component_covariances.detach().cpu().numpy())
+        mixture_stamp = float(times[step])
         array = MixtureBeliefArray(header=outputs.header(stamp, frame))
         markers = MarkerArray(markers=[Marker(action=Marker.DELETEALL)])
         lifetime = 3.0 / self.settings['rate']
@@ -342,7 +348,7 @@ class BeliefNode(Node):
             if not keep.any() or not outputs.all_finite(weights):
                 continue
             array.beliefs.append(outputs.mixture_message(
-                stamp, frame, agent, weights[keep], component_means[keep],
+                mixture_stamp, frame, agent, weights[keep], component_means[keep],
                 component_covariances[keep]))
             for k in np.flatnonzero(keep):
                 markers.markers.append(outputs.ellipsoid_marker(

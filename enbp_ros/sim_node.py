@@ -85,6 +85,8 @@ NODE_PARAMETERS = (
     ParameterSpec('clock_delay', 0.003, 'Wall-clock pause between publishing poses and the '
                   'clock that triggers the planner, so the poses arrive first, s.',
                   low=0.0, high=1.0),
+    ParameterSpec('startup_delay', 0.5, 'Wall-clock wait between finding a connected planner '
+                  'and the first step, s.', read_only=True, low=0.0, high=60.0),
     ParameterSpec('time_limit', 0.0, "Episode limit in simulated s; 0: the scenario's.",
                   read_only=True, low=0.0, high=1e6),
     ParameterSpec('goal_period', 1.0, 'Goals are republished this often, simulated s.',
@@ -152,14 +154,14 @@ class SimNode(Node):
         self.metrics: Optional[Dict] = None
         self.done = False
 
-        self._pose_pubs, self._goal_pubs = {}, {}
+        self._pose_pubs, self._goal_pubs, self._plan_subs = {}, {}, {}
         for index, agent in enumerate(self.ids):
             self._pose_pubs[agent] = self.create_publisher(
                 PoseWithCovarianceStamped, f'{agent}/pose', qos.RELIABLE)
             self._goal_pubs[agent] = self.create_publisher(PoseStamped, f'{agent}/goal',
                                                            qos.RELIABLE)
-            self.create_subscription(PathMsg, f'{agent}/plan', partial(self._on_plan, agent),
-                                     qos.RELIABLE)
+            self._plan_subs[agent] = self.create_subscription(
+                PathMsg, f'{agent}/plan', partial(self._on_plan, agent), qos.RELIABLE)
             self.create_subscription(PoseWithCovarianceStamped, f'{agent}/belief',
                                      partial(self._on_belief, index), qos.RELIABLE)
         self._obstacle_pub = self.create_publisher(MarkerArray, 'obstacles', qos.LATCHED)
@@ -169,6 +171,7 @@ class SimNode(Node):
                                  qos.RELIABLE)
         self._publish_obstacles()
         self.started = False
+        self._connected_since: Optional[float] = None
         # On the simulated clock plans drive the steps; this timer only starts and unblocks.
         period = 0.05 if s['publish_clock'] else self.dt
         self._timer = self.create_timer(period, self._tick)
@@ -288,8 +291,11 @@ class SimNode(Node):
     # The loop --------------------------------------------------------------------------
 
     def _planner_connected(self) -> bool:
-        return all(self.count_publishers(f'{agent}/plan') > 0 for agent in self.ids[:1]) and all(
-            self._pose_pubs[agent].get_subscription_count() > 0 for agent in self.ids)
+        """Whether a planner hears every agent's poses and the clock, and plans for all."""
+        clock_heard = self._clock_pub is None or self._clock_pub.get_subscription_count() > 0
+        return clock_heard and all(
+            self._pose_pubs[agent].get_subscription_count() > 0
+            and self._plan_subs[agent].get_publisher_count() > 0 for agent in self.ids)
 
     def _tick(self) -> None:
         """Start when a planner is connected; on the simulated clock, enforce plan_timeout."""
@@ -297,9 +303,16 @@ class SimNode(Node):
             return
         if not self.started:
             if not self._planner_connected():
+                self._connected_since = None
                 if time.monotonic() - self._last_progress > 5.0:
                     self._last_progress = time.monotonic()
                     self.get_logger().info(f'waiting for a planner on {self.ids[0]}/plan')
+                return
+            # Matching is not symmetric in time: give the planner's side a moment to match
+            # this node's writers too, or the first best-effort poses may be dropped.
+            if self._connected_since is None:
+                self._connected_since = time.monotonic()
+            if time.monotonic() - self._connected_since < self.settings['startup_delay']:
                 return
             self.started = True
             self._wall_start = time.monotonic()
@@ -309,6 +322,10 @@ class SimNode(Node):
             self._advance()
         elif time.monotonic() - self._waiting_since >= self.settings['plan_timeout']:
             self._late_steps += 1
+            self.get_logger().warning(
+                f't = {self.sim.time:.1f} s: {self._fresh_plans()}/{len(self.ids)} plans for this '
+                f"step after plan_timeout {self.settings['plan_timeout']:g} s; following the "
+                'latest plans', throttle_duration_sec=5.0)
             self._advance()
 
     def _advance(self) -> None:

