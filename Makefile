@@ -130,9 +130,10 @@ demo: install
 kernel-demo: install
 	$(VENV)/bin/enbp-demo
 
-## bench: install, then run the kernel benchmark (arguments: make bench BENCH_ARGS='...').
+## bench: install, then the kernel and ROS-layer benchmarks (arguments: make bench BENCH_ARGS='...').
 bench: install
 	$(VPY) benchmarks/kernels.py $(BENCH_ARGS)
+	$(VPY) benchmarks/ros_cycle.py
 
 ## lint: only the linter tests (ament_flake8, ament_pep257, licence headers).
 lint: $(DEPS_STAMP)
