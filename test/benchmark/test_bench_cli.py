@@ -110,7 +110,8 @@ def test_cli_method_config(tmp_path, capsys):
 
 def test_bp_methods_need_enbp_core_planning(monkeypatch):
     monkeypatch.setitem(sys.modules, 'enbp_core.planning', None)  # as if it did not exist
-    for name in ('enbp', 'gbp', 'gbp-damped', 'gbp-margin'):
+    for name in ('enbp', 'enbp-analytic', 'enbp-mlp', 'enbp-neural', 'gbp', 'gbp-damped',
+                 'gbp-margin'):
         with pytest.raises(MethodUnavailableError, match=f'method {name} needs '
                                                          'enbp_core.planning'):
             make_method(name)
@@ -121,7 +122,8 @@ def test_bp_methods_need_enbp_core_planning(monkeypatch):
 
 
 def test_registry_knows_every_method():
-    assert METHODS == ('enbp', 'gbp', 'gbp-damped', 'gbp-margin', 'orca', 'straight')
+    assert METHODS == ('enbp', 'enbp-analytic', 'enbp-mlp', 'enbp-neural', 'gbp', 'gbp-damped',
+                       'gbp-margin', 'orca', 'straight')
     assert method_unavailable('orca') is None and method_unavailable('straight') is None
     assert 'unknown method' in method_unavailable('rrt')
     with pytest.raises(ValueError, match="unknown method 'rrt'"):
