@@ -180,3 +180,25 @@ def test_run_case_records_scenario_info():
     assert record['scenario_info']['circle_radius'] == 25.0
     assert sample.positions.shape[1:] == (4, 3) and sample.planar
     assert math.isfinite(record['metrics']['plan_time_median_s'])
+
+
+def test_equivariance_report_separates_e3nn_from_mlp(tmp_path, capsys, measured):
+    json_path = tmp_path / 'equivariance.json'
+    assert cli.main(['--equivariance', '--draws', '4', '--methods', 'enbp-neural', 'enbp-mlp',
+                     '--json', str(json_path), '--plot', str(tmp_path)]) == 0
+    assert 'planning cycle' in capsys.readouterr().out
+    assert (tmp_path / 'equivariance.png').stat().st_size > 0
+    rows = {(r['level'], r['method'], r['dtype']): r
+            for r in json.loads(json_path.read_text())['rows']}
+    assert len(rows) == 8
+    neural = rows[('message model', 'enbp-neural', 'float64')]['max']
+    mlp = rows[('message model', 'enbp-mlp', 'float64')]['median']
+    cycle = rows[('planning cycle', 'enbp-neural', 'float64')]['max']
+    measured('bench --equivariance: e3nn message model, max (float64)', neural)
+    measured('bench --equivariance: e3nn planning cycle, max (float64, m)', cycle)
+    assert neural < 1e-9 and cycle < 1e-6 and mlp > 1e-2
+
+
+def test_equivariance_report_refuses_other_methods():
+    with pytest.raises(SystemExit):
+        cli.main(['--equivariance', '--methods', 'gbp'])
