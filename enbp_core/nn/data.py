@@ -30,7 +30,7 @@ These are then turned into reference tilted distributions by
 :func:`enbp_core.nn.reference.reference_set`.
 """
 
-from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, List, NamedTuple, Optional, Sequence
 
 from enbp_core.factors.hypotheses import DistanceContext
 from enbp_core.planning import make_planner
@@ -38,7 +38,7 @@ from enbp_core.planning.planner import CycleResult
 from enbp_core.sim.scenarios import load_scenario
 import torch
 
-__all__ = ['Episode', 'FactorRecord', 'harvest', 'harvest_cycle']
+__all__ = ['concatenate', 'Episode', 'FactorRecord', 'harvest', 'harvest_cycle']
 
 
 class Episode(NamedTuple):
@@ -173,9 +173,3 @@ def harvest(episodes: Sequence[Episode], every: int = 4, per_cycle: int = 48,
 def _select(record: FactorRecord, index: torch.Tensor) -> FactorRecord:
     return FactorRecord(DistanceContext(*(t[index] for t in record.context)),
                         record.cavity_mean[index], record.cavity_covariance[index])
-
-
-def split_sizes(total: int, fraction: float) -> Tuple[int, int]:
-    """Return ``(train, held-out)`` sizes of ``total`` factors."""
-    held = int(round(total * fraction))
-    return total - held, held

@@ -297,7 +297,10 @@ class NeuralHypotheses(torch.nn.Module):
     Calling the model (the planner's path) runs without autograd, on a copy
     of the network in the context's dtype and device (cached), so a float32
     network serves a float64 planner. :meth:`potentials` is the differentiable
-    path used for training and gradient checks.
+    path used for training and gradient checks. Whatever the network's dtype,
+    the head (:class:`HypothesisHead`) computes in float64 and rounds its
+    result: eigenvalue clamping and log-determinants of precisions spanning
+    twelve decades are noise in float32.
 
     """
 
@@ -310,6 +313,7 @@ class NeuralHypotheses(torch.nn.Module):
         self.network = network
         self.kind = kind
         self.ramp = ramp
+        self.training_record: Dict[str, object] = {}
         self._copies: Dict[Tuple[torch.dtype, torch.device], torch.nn.Module] = {}
 
     def potentials(self, context: DistanceContext) -> Mixture:
