@@ -119,3 +119,25 @@ def test_bad_weights_files_are_refused_with_the_reason(tmp_path):
     (tmp_path / 'garbage.pt').write_bytes(b'not a torch file')
     with pytest.raises(WeightsError, match='not a readable'):
         load_message_model('equivariant', tmp_path / 'garbage.pt')
+
+
+def test_harvested_factors_carry_the_cycle_geometry_and_proper_cavities():
+    from enbp_core.benchmark.equivariance import crossing_scene
+    from enbp_core.nn.data import _Recorder, harvest_cycle
+    from enbp_core.planning import make_planner
+    planner = make_planner('enbp')
+    recorder = _Recorder(planner.model)
+    planner.model = recorder
+    cycle = planner.solve(crossing_scene())
+    record = harvest_cycle(cycle, recorder)
+    pairs, obstacles = len(cycle.planning.pair_steps), len(cycle.planning.obstacle_steps)
+    assert pairs > 0 and obstacles > 0
+    assert record.cavity_mean.shape == (pairs + obstacles, 3)
+    # Pair contexts are the offsets of the final belief means (planning frame).
+    means = cycle.bp_result.means.reshape(-1, cycle.planning.horizon, 6)
+    i, j = cycle.planning.pair_agents.T
+    step = cycle.planning.pair_steps
+    expected = means[i, step, :3] - means[j, step, :3]
+    assert torch.allclose(record.context.offset[:pairs], expected, atol=1e-12)
+    assert bool((torch.linalg.eigvalsh(record.cavity_covariance) > 0).all())
+    assert bool((record.context.prior_log_weights == 0).all())
