@@ -37,6 +37,7 @@ CONSOLE_SCRIPTS = [
     'enbp-bench = enbp_core.benchmark.cli:main',
     'enbp-demo = enbp_core.demo:main',
     'enbp-launch = enbp_ros.launcher:main',
+    'enbp-train = enbp_core.nn.train:main',
     'enbp_belief = enbp_ros.belief_node:main',
     'enbp_sim = enbp_ros.sim_node:main',
 ]
@@ -52,6 +53,8 @@ setup(
     license_files=['LICENSE'],
     packages=find_packages(
         include=['enbp_core', 'enbp_core.*', 'enbp_ros', 'enbp_ros.*']),
+    # The trained message-model weights ship inside the package and load by default.
+    package_data={'enbp_core.nn': ['weights/*.pt']},
     python_requires='>=3.10',
     # Ranges here, exact pins in requirements/*.txt. torch is pinned there because an
     # unpinned torch pulls a multi-GB CUDA build on machines that have no local CPU wheel.

@@ -23,6 +23,10 @@ no options: every shipped scenario, N in 5 10 15 20 30 50 100 150, methods
 enbp gbp gbp-damped gbp-margin orca, seed 0 (ORCA is skipped on 3-D
 scenarios, with a note in the table).
 
+``--equivariance`` measures instead the SE(3) equivariance error of the
+message models and of a planning cycle
+(:mod:`enbp_core.benchmark.equivariance`).
+
 Exit status: 0 when every run finished, 1 when some planner raised (its row
 says ERROR; the JSON holds the traceback), 2 for bad options or a method that
 cannot be loaded here.
@@ -33,7 +37,7 @@ from pathlib import Path
 import sys
 from typing import Any, Dict, List, Optional
 
-from enbp_core.benchmark import plots, report
+from enbp_core.benchmark import equivariance, plots, report
 from enbp_core.benchmark.methods import DEFAULT_METHODS, method_unavailable, METHODS
 from enbp_core.benchmark.progress import Progress
 from enbp_core.benchmark.runner import make_cases, run_case, TrajectorySample
@@ -75,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
                         help='no progress on stderr (the table still goes to stdout)')
     parser.add_argument('--list', action='store_true',
                         help='list the scenarios and methods, then exit')
+    parser.add_argument('--equivariance', action='store_true',
+                        help='instead of the closed-loop benchmark, measure the SE(3) '
+                             'equivariance error of the message models and of a planning '
+                             'cycle (methods among %s)' % ', '.join(equivariance.METHODS))
+    parser.add_argument('--draws', type=int, default=64, metavar='COUNT',
+                        help='--equivariance: random rotations per message model (and an '
+                             'eighth as many rigid motions per planning cycle)')
     return parser
 
 
@@ -128,6 +139,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print('scenarios: ' + ' '.join(available_scenarios()))
         print('methods:   ' + ' '.join(METHODS))
         return 0
+    if args.equivariance:
+        return _equivariance(parser, args, argv)
     scenarios = args.scenario or list(available_scenarios())
     agents = args.agents or list(DEFAULT_AGENTS)
     methods = list(dict.fromkeys(args.methods or DEFAULT_METHODS))
@@ -197,6 +210,28 @@ def main(argv: Optional[List[str]] = None) -> int:
         written += plots.plot_metrics(aggregates, args.plot)
         print(f'wrote {len(written)} plots to {args.plot}')
     return 1 if any(r['status'] == 'error' for r in runs) else 0
+
+
+def _equivariance(parser: argparse.ArgumentParser, args, argv) -> int:
+    methods = list(dict.fromkeys(args.methods or equivariance.METHODS))
+    unknown = [m for m in methods if m not in equivariance.METHODS]
+    if unknown:
+        parser.error(f'--equivariance measures {", ".join(equivariance.METHODS)}; '
+                     f'not {", ".join(unknown)}')
+    if args.draws < 1:
+        parser.error('--draws must be at least 1')
+    seed = (args.seed or [0])[0]
+    rows = equivariance.measure(model_draws=args.draws, cycle_draws=max(1, args.draws // 8),
+                                seed=seed, methods=methods)
+    print(equivariance.format_table(rows))
+    if args.json is not None:
+        equivariance.write_json(args.json, rows, {
+            'argv': sys.argv[1:] if argv is None else list(argv), 'methods': methods,
+            'draws': args.draws, 'seed': seed, 'machine': report.machine_description()})
+        print(f'wrote {args.json}')
+    if args.plot is not None:
+        print(f'wrote {equivariance.plot(rows, args.plot)}')
+    return 0
 
 
 if __name__ == '__main__':

@@ -15,7 +15,9 @@
 """
 The benchmark's method registry: a planner for each method name.
 
-``enbp``, ``gbp``, ``gbp-damped`` and ``gbp-margin`` come from
+``enbp``, its message-model variants ``enbp-analytic`` (side hypotheses),
+``enbp-neural`` (the e3nn network) and ``enbp-mlp`` (the MLP baseline), and
+``gbp``, ``gbp-damped`` and ``gbp-margin`` come from
 :func:`enbp_core.planning.make_planner`, resolved lazily (imported on first
 use), so that the simulator and the baselines work without it. ``orca`` and
 ``straight`` are :mod:`enbp_core.baselines`.
@@ -39,7 +41,8 @@ __all__ = [
     'scenario_config',
 ]
 
-PLANNING_METHODS = ('enbp', 'gbp', 'gbp-damped', 'gbp-margin')
+PLANNING_METHODS = ('enbp', 'enbp-analytic', 'enbp-mlp', 'enbp-neural', 'gbp', 'gbp-damped',
+                    'gbp-margin')
 BASELINE_METHODS = ('orca', 'straight')
 METHODS = PLANNING_METHODS + BASELINE_METHODS
 DEFAULT_METHODS = ('enbp', 'gbp', 'gbp-damped', 'gbp-margin', 'orca')

@@ -26,7 +26,9 @@ from dataclasses import asdict, dataclass, fields, replace
 import math
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-__all__ = ['METHODS', 'PlannerConfig', 'preset']
+__all__ = ['MESSAGE_MODELS', 'METHODS', 'PlannerConfig', 'preset']
+
+MESSAGE_MODELS = ('linearised', 'side', 'neural', 'mlp')
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,10 @@ class PlannerConfig:
     damping : float
         Message damping in ``[0, 1)``.
     message_model : str
-        ``'linearised'`` (vanilla GBP) or ``'side'`` (two side hypotheses).
+        ``'linearised'`` (vanilla GBP), ``'side'`` (two analytic side
+        hypotheses), ``'neural'`` (the same two hypotheses from the shipped
+        e3nn network, :mod:`enbp_core.nn`) or ``'mlp'`` (the shipped
+        non-equivariant MLP baseline).
     lateral_floor : float
         Side hypotheses: minimum lateral offset of a hypothesis, fraction of
         the safety distance.
@@ -142,8 +147,8 @@ class PlannerConfig:
             raise ValueError(f'lateral_floor must be in [0, 1], got {self.lateral_floor!r}')
         if not (math.isfinite(self.hysteresis) and self.hysteresis >= 0):
             raise ValueError(f'hysteresis must be >= 0, got {self.hysteresis!r}')
-        if self.message_model not in ('linearised', 'side'):
-            raise ValueError(f"message_model must be 'linearised' or 'side', "
+        if self.message_model not in MESSAGE_MODELS:
+            raise ValueError(f'message_model must be one of {MESSAGE_MODELS}, '
                              f'got {self.message_model!r}')
         if self.dtype not in ('float64', 'float32'):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
@@ -181,13 +186,18 @@ class PlannerConfig:
         return asdict(self)
 
 
+# ENBP's engine settings, shared by its message models.
+_ENBP = {'damping': 0.5, 'safety_factor': 1.25, 'max_components': 2, 'hinge_ramp': 0.25}
+
 # Each benchmark method is gbpplanner's design plus the changes named here.
 METHODS: Dict[str, Dict[str, Any]] = {
     'gbp': {},
     'gbp-damped': {'damping': 0.5},
     'gbp-margin': {'damping': 0.5, 'safety_factor': 1.25},
-    'enbp': {'damping': 0.5, 'safety_factor': 1.25, 'message_model': 'side',
-             'max_components': 2, 'hinge_ramp': 0.25},
+    'enbp': {**_ENBP, 'message_model': 'side'},
+    'enbp-analytic': {**_ENBP, 'message_model': 'side'},
+    'enbp-neural': {**_ENBP, 'message_model': 'neural'},
+    'enbp-mlp': {**_ENBP, 'message_model': 'mlp'},
 }
 
 

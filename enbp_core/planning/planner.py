@@ -39,7 +39,7 @@ from enbp_core.scene import Obstacles, Plan, Scene
 from enbp_core.se3 import RigidMotion
 import torch
 
-__all__ = ['BeliefPlanner', 'CycleResult']
+__all__ = ['BeliefPlanner', 'CycleResult', 'message_model']
 
 
 @dataclass
@@ -103,10 +103,7 @@ class BeliefPlanner:
         self.name = name
         self.dtype = torch.float64 if config.dtype == 'float64' else torch.float32
         self.device = _resolve_device(config.device)
-        if model is None:
-            model = (SideHypotheses(config.lateral_floor, config.hinge_ramp)
-                     if config.message_model == 'side' else Linearised(config.hinge_ramp))
-        self.model = model
+        self.model = message_model(config) if model is None else model
         self.last: Optional[CycleResult] = None
         self.reset()
 
@@ -267,6 +264,21 @@ class BeliefPlanner:
             return torch.where(found[:, None], weights, 0.0)
 
         return prior
+
+
+def message_model(config: PlannerConfig):
+    """
+    Return the distance-factor message model that ``config.message_model`` names.
+
+    ``'neural'`` and ``'mlp'`` load the weights shipped in :mod:`enbp_core.nn`
+    (imported here, on first use, so the analytic planners never import e3nn).
+    """
+    if config.message_model == 'side':
+        return SideHypotheses(config.lateral_floor, config.hinge_ramp)
+    if config.message_model == 'linearised':
+        return Linearised(config.hinge_ramp)
+    from enbp_core.nn import load_message_model
+    return load_message_model('equivariant' if config.message_model == 'neural' else 'mlp')
 
 
 def _factor_keys(planning: PlanningGraph, num_agents: int) -> torch.Tensor:

@@ -110,7 +110,8 @@ def test_cli_method_config(tmp_path, capsys):
 
 def test_bp_methods_need_enbp_core_planning(monkeypatch):
     monkeypatch.setitem(sys.modules, 'enbp_core.planning', None)  # as if it did not exist
-    for name in ('enbp', 'gbp', 'gbp-damped', 'gbp-margin'):
+    for name in ('enbp', 'enbp-analytic', 'enbp-mlp', 'enbp-neural', 'gbp', 'gbp-damped',
+                 'gbp-margin'):
         with pytest.raises(MethodUnavailableError, match=f'method {name} needs '
                                                          'enbp_core.planning'):
             make_method(name)
@@ -121,7 +122,8 @@ def test_bp_methods_need_enbp_core_planning(monkeypatch):
 
 
 def test_registry_knows_every_method():
-    assert METHODS == ('enbp', 'gbp', 'gbp-damped', 'gbp-margin', 'orca', 'straight')
+    assert METHODS == ('enbp', 'enbp-analytic', 'enbp-mlp', 'enbp-neural', 'gbp', 'gbp-damped',
+                       'gbp-margin', 'orca', 'straight')
     assert method_unavailable('orca') is None and method_unavailable('straight') is None
     assert 'unknown method' in method_unavailable('rrt')
     with pytest.raises(ValueError, match="unknown method 'rrt'"):
@@ -178,3 +180,25 @@ def test_run_case_records_scenario_info():
     assert record['scenario_info']['circle_radius'] == 25.0
     assert sample.positions.shape[1:] == (4, 3) and sample.planar
     assert math.isfinite(record['metrics']['plan_time_median_s'])
+
+
+def test_equivariance_report_separates_e3nn_from_mlp(tmp_path, capsys, measured):
+    json_path = tmp_path / 'equivariance.json'
+    assert cli.main(['--equivariance', '--draws', '4', '--methods', 'enbp-neural', 'enbp-mlp',
+                     '--json', str(json_path), '--plot', str(tmp_path)]) == 0
+    assert 'planning cycle' in capsys.readouterr().out
+    assert (tmp_path / 'equivariance.png').stat().st_size > 0
+    rows = {(r['level'], r['method'], r['dtype']): r
+            for r in json.loads(json_path.read_text())['rows']}
+    assert len(rows) == 8
+    neural = rows[('message model', 'enbp-neural', 'float64')]['max']
+    mlp = rows[('message model', 'enbp-mlp', 'float64')]['median']
+    cycle = rows[('planning cycle', 'enbp-neural', 'float64')]['max']
+    measured('bench --equivariance: e3nn message model, max (float64)', neural)
+    measured('bench --equivariance: e3nn planning cycle, max (float64, m)', cycle)
+    assert neural < 1e-9 and cycle < 1e-6 and mlp > 1e-2
+
+
+def test_equivariance_report_refuses_other_methods():
+    with pytest.raises(SystemExit):
+        cli.main(['--equivariance', '--methods', 'gbp'])

@@ -65,13 +65,19 @@ def test_a_planning_cycle_commutes_with_rigid_motions(method, generator, measure
             float((moved.current_covariance - motion.covariances(ours.current_covariance))
                   .abs().max()) / float(ours.current_covariance.abs().max()),
             abs(moved.plan.stats['settling_m'] - ours.plan.stats['settling_m']))
-        assert moved.plan.stats['interagent_factors'] == ours.plan.stats['interagent_factors']
+        if method != 'enbp-mlp':  # its plans differ, and so may the factors they select
+            assert moved.plan.stats['interagent_factors'] == ours.plan.stats[
+                'interagent_factors']
         scene = _advance(scene, ours.plan.velocities)
     error = measured(f'planning cycle SE(3) equivariance, 3 cycles ({method}, float64)', worst)
+    if method == 'enbp-mlp':
+        # The augmented MLP is equivariant only approximately; measured, not bounded.
+        assert math.isfinite(error)
+        return
     # Round-off enters at cond(precision) * eps ~ 1e-8 (dynamics pin states at 1e6
     # against a weak prior of 1e-2). ENBP's hinges fade in continuously, so it stays
     # there; the baselines' hard switches (gbpplanner's) may amplify it across cycles.
-    assert error < (1e-7 if method == 'enbp' else 1e-5)
+    assert error < (1e-7 if method.startswith('enbp') else 1e-5)
 
 
 def _advance(scene, velocities, dt=0.1):
@@ -105,7 +111,7 @@ def test_enbp_mixture_beliefs_hold_both_sides(generator):
     assert bool((weights[..., 1] > 1e-6).any()), 'no variable kept a second hypothesis'
 
 
-@pytest.mark.parametrize('method', ['gbp-margin', 'enbp'])
+@pytest.mark.parametrize('method', ['gbp-margin', 'enbp', 'enbp-neural'])
 def test_closed_loop_circle_reaches_goals_without_collision(method):
     instance = load_scenario('circle', 6, seed=0)
     episode = instance.simulator().run(make_planner(method))
