@@ -28,7 +28,8 @@ ARGUMENTS = (
     Argument('scenario', 'circle', 'Scenario name (config/scenarios) or YAML path.'),
     Argument('agents', '16', 'Number of agents (the interesting range is 15 and up).'),
     Argument('seed', '0', 'Layout and noise seed.'),
-    Argument('method', 'enbp', 'Planner preset: enbp, gbp, gbp-damped, gbp-margin.'),
+    Argument('method', 'enbp', 'Planner preset: enbp, enbp-neural, enbp-mlp, gbp, gbp-damped, '
+             'gbp-margin (enbp_core/planning/config.py).'),
     Argument('output_dir', 'enbp_benchmark_output',
              'Where the simulator writes metrics.json and trajectories.png.'),
 )
