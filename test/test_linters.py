@@ -16,6 +16,7 @@
 
 from pathlib import Path
 
+import ament_flake8
 from ament_flake8.main import main_with_errors as flake8_main_with_errors
 from ament_pep257.main import main as pep257_main
 import pytest
@@ -70,8 +71,13 @@ def outside_repo(tmp_path, monkeypatch):
 
 @pytest.mark.linter
 @pytest.mark.flake8
-def test_flake8(outside_repo):
-    rc, errors = flake8_main_with_errors(argv=_linted_paths())
+def test_flake8(outside_repo, tmp_path):
+    # ament's configuration, checked in this process: flake8's worker processes are forked,
+    # and forking a test process whose earlier tests ran rclpy (DDS threads) can crash.
+    bundled = Path(ament_flake8.__file__).parent / 'configuration' / 'ament_flake8.ini'
+    config = tmp_path / 'flake8.ini'
+    config.write_text(bundled.read_text().rstrip('\n') + '\njobs = 1\n')
+    rc, errors = flake8_main_with_errors(argv=['--config', str(config), *_linted_paths()])
     assert rc == 0, 'Found %d code style errors / warnings:\n' % len(errors) + '\n'.join(errors)
 
 
