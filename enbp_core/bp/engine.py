@@ -32,7 +32,7 @@ Divergence and settling are different things, reported separately:
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from enbp_core import mixture, reduction
 from enbp_core.bp.graph import FactorGraph
@@ -196,19 +196,20 @@ def run(graph: FactorGraph, iterations: int, *, damping: float = 0.0,
     return result
 
 
-def mixture_messages(graph: FactorGraph, result: BPResult) -> Dict[str, Mixture]:
+def mixture_messages(graph: FactorGraph, result: BPResult,
+                     groups: Optional[Sequence[str]] = None) -> Dict[str, Mixture]:
     """
     Return the mixture messages ``(F, a, K, d)`` of every mixture group at the final beliefs.
 
     Component ``k`` of a message is the Gaussian BP message of potential
     component ``k``; its weight makes the product with the end's cavity carry
     the hypothesis' posterior weight. Computed on demand: the schedule itself
-    only needs the projected messages.
+    only needs the projected messages. ``groups`` limits the work to the named groups.
     """
     beliefs, means, messages = result.beliefs, result.means, result.messages
     out = {}
     for group in graph.groups:
-        if not len(group):
+        if not len(group) or (groups is not None and group.name not in groups):
             continue
         potential = group.potential(means[group.variables])
         if potential.num_components == 1:
@@ -305,7 +306,13 @@ def mixture_beliefs(graph: FactorGraph, result: BPResult, max_components: int,
     slots: List[torch.Tensor] = []   # (V,) index into the stacked mixture messages, -1 = none
     stacked = []
     offset = 0
-    all_mixture_messages = mixture_messages(graph, result)
+    selected = (torch.arange(num, device=like.device) if variables is None
+                else torch.as_tensor(variables, dtype=torch.long, device=like.device))
+    # Only groups with an edge on a selected variable contribute to its belief.
+    wanted = torch.zeros(num, dtype=torch.bool, device=like.device)
+    wanted[selected] = True
+    touching = [g.name for g in graph.groups if len(g) and bool(wanted[g.variables].any())]
+    all_mixture_messages = mixture_messages(graph, result, groups=touching)
     for group in graph.groups:
         mixture_message = all_mixture_messages.get(group.name)
         if mixture_message is None:
@@ -327,8 +334,6 @@ def mixture_beliefs(graph: FactorGraph, result: BPResult, max_components: int,
             slot[sorted_index[pick]] = order[pick] + offset
             slots.append(slot)
         offset += len(index)
-    selected = (torch.arange(num, device=like.device) if variables is None
-                else torch.as_tensor(variables, dtype=torch.long, device=like.device))
     belief = Mixture(like.new_zeros(len(selected), 1), eta[selected, None],
                      precision[selected, None])
     slots = [slot[selected] for slot in slots]
