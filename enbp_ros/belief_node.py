@@ -47,15 +47,13 @@ from enbp_core.scene import Obstacles
 from enbp_ros import outputs, qos
 from enbp_ros.agents import AgentTable
 from enbp_ros.inputs import goal_from_msg, pose_from_msg, RejectedInput, update_obstacles
+from enbp_ros.node_main import run_node
 from enbp_ros.parameters import (declare_parameters, ParameterSpec, planner_parameter_specs,
                                  values_by_name)
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
 from nav_msgs.msg import Path
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-import rclpy
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 import torch
@@ -415,23 +413,7 @@ class BeliefNode(Node):
 
 def main(args=None) -> int:
     """Run the belief node until shutdown; return 0, or 2 for a configuration error."""
-    rclpy.init(args=args)
-    code = 0
-    node = None
-    try:
-        node = BeliefNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (ValueError, ParameterException) as error:
-        print(f'[enbp_belief] configuration error: {error}', file=sys.stderr)
-        code = 2
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
-    return code
+    return run_node(BeliefNode, 'enbp_belief', args)
 
 
 if __name__ == '__main__':

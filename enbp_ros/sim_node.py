@@ -51,14 +51,12 @@ from enbp_core.sim.figures import plot_episode
 from enbp_core.sim.metrics import collisions
 from enbp_ros import outputs, qos
 from enbp_ros.inputs import stamp_seconds
+from enbp_ros.node_main import run_node
 from enbp_ros.parameters import declare_parameters, ParameterSpec
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
 from nav_msgs.msg import Path as PathMsg
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-import rclpy
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 import torch
@@ -212,7 +210,7 @@ class SimNode(Node):
     def _on_belief(self, index: int, msg: PoseWithCovarianceStamped) -> None:
         # Keep one belief per agent every 2 s of simulated time for the figure.
         stamp = stamp_seconds(msg.header.stamp) - self._start_ns * 1e-9
-        if self._beliefs and len(self._beliefs) > 20000:
+        if len(self._beliefs) > 20000:  # memory bound on very long runs
             return
         step = int(round(stamp / self.dt))
         if step % max(1, int(round(2.0 / self.dt))) == 0:
@@ -390,6 +388,17 @@ class SimNode(Node):
             f'{len(self._colliding)} | planner cycle {self._cycle_ms:5.1f} ms | '
             f'{self.sim.time / max(wall, 1e-9):4.1f}x real time')
 
+    @property
+    def finished(self) -> bool:
+        """Return whether the episode ended and the node should exit (``exit_on_finish``)."""
+        return self.done and self.settings['exit_on_finish']
+
+    def on_interrupt(self) -> None:
+        """Report what was simulated when stopped mid-episode."""
+        if self.started and not self.done:
+            self.recorder.end_reason = 'interrupted'
+            self.finish()
+
     def _say(self, text: str) -> None:
         # After Ctrl-C the context is shut down and the logger cannot reach /rosout.
         if self.context.ok():
@@ -427,27 +436,7 @@ class SimNode(Node):
 
 def main(args=None) -> int:
     """Run the simulation node; return 0 when the episode finished, 2 on a bad setup."""
-    rclpy.init(args=args)
-    node = None
-    code = 0
-    try:
-        node = SimNode()
-        while rclpy.ok() and not (node.done and node.settings['exit_on_finish']):
-            rclpy.spin_once(node, timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        # Stopped mid-episode: still report what was simulated.
-        if node is not None and node.started and not node.done:
-            node.recorder.end_reason = 'interrupted'
-            node.finish()
-    except (ValueError, ParameterException) as error:
-        print(f'[enbp_sim] configuration error: {error}', file=sys.stderr)
-        code = 2
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
-    return code
+    return run_node(SimNode, 'enbp_sim', args)
 
 
 if __name__ == '__main__':
