@@ -36,9 +36,8 @@ from typing import Dict, List, Optional, Sequence
 
 from enbp_core import mixture, reduction
 from enbp_core.bp.graph import FactorGraph
-from enbp_core.bp.messages import (gaussian_messages, projected_gaussian_messages,
-                                   projected_mixture_messages, projected_tilted_messages,
-                                   tilted_messages)
+from enbp_core.bp.messages import (gaussian_messages, projected_mixture_messages,
+                                   projected_tilted_messages, tilted_messages)
 from enbp_core.gaussian import Gaussian
 from enbp_core.mixture import Mixture
 import torch
@@ -245,9 +244,9 @@ def _group_messages(potential: Mixture, lift: Optional[torch.Tensor], cavities: 
     sub = Mixture(*(t[index] for t in potential))
     sub_cavities = Gaussian(cavities.eta[index], cavities.precision[index])
     if k == 1:
-        single = Gaussian(sub.eta[:, 0], sub.precision[:, 0])
-        new, bad = (gaussian_messages(single, sub_cavities) if lift is None
-                    else projected_gaussian_messages(single, lift, sub_cavities))
+        if lift is not None:
+            sub = Mixture(sub.log_weights, sub.eta @ lift, lift.T @ sub.precision @ lift)
+        new, bad = gaussian_messages(Gaussian(sub.eta[:, 0], sub.precision[:, 0]), sub_cavities)
     elif lift is not None:
         new, weights[index], bad = projected_tilted_messages(sub, lift, sub_cavities, psd)
     else:

@@ -27,7 +27,7 @@ which keeps every cavity Gaussian and every iteration's cost independent of
 how many hypotheses meet at a variable.
 """
 
-from typing import Optional, Tuple
+from typing import Tuple
 
 from enbp_core import mixture
 from enbp_core.gaussian import Gaussian, log_normalizer
@@ -35,21 +35,21 @@ from enbp_core.mixture import Mixture
 from enbp_core.spectral import rank_cutoff
 import torch
 
-__all__ = ['gaussian_messages', 'projected_gaussian_messages', 'projected_mixture_messages',
-           'projected_tilted_messages', 'psd_part', 'robust_solve', 'spd_inverse',
-           'tilted_messages']
+__all__ = ['gaussian_messages', 'projected_mixture_messages', 'projected_tilted_messages',
+           'psd_part', 'robust_solve', 'spd_inverse', 'tilted_messages']
 
 
 def robust_solve(matrix: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
     """
     Solve SPD systems ``A X = B`` in a batch; a failed solve is not fatal.
 
-    An LU solve first (on CPU, batched LU with partial pivoting is about twice
-    as fast as a batched Cholesky factorisation followed by its solve, and
-    equally stable on SPD matrices); the batch entries where it fails
-    (singular ``A``, e.g. at first contact) are solved with the pseudo-inverse
-    instead, so one bad entry never poisons the others. Non-finite entries give
-    non-finite solutions; callers zero those messages.
+    A batched LU solve with partial pivoting first: on CPU it is about twice
+    as fast as torch's batched Cholesky factorisation plus ``cholesky_solve``
+    on the 6x6 systems of planning, and as stable on SPD matrices. The batch
+    entries where it fails (singular ``A``, e.g. at first contact) are solved
+    with the pseudo-inverse instead, so one bad entry never poisons the
+    others. Non-finite entries give non-finite solutions; callers zero those
+    messages.
     """
     solution, info = torch.linalg.solve_ex(matrix, rhs)
     failed = info != 0
@@ -147,71 +147,6 @@ def gaussian_messages(potential: Gaussian, cavities: Gaussian) -> Tuple[Gaussian
     return _zero_non_finite(Gaussian(message_eta, 0.5 * (precision + precision.transpose(-1, -2))))
 
 
-def projected_gaussian_messages(potential: Gaussian, projection: torch.Tensor,
-                                cavities: Gaussian,
-                                moments: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
-                                ) -> Tuple[Gaussian, int]:
-    """
-    Return exact Gaussian BP messages of factors ``phi(A x)`` over a low-dimensional ``y``.
-
-    The same messages as :func:`gaussian_messages` of the lifted potential
-    (``A^T Lambda A``, ``A^T eta``), computed in the space of ``y`` (``q = 3``
-    for an offset): for a pairwise factor the other end enters only through
-    the law ``N(mu, S)`` of its share ``z = A_o x_o`` of ``y``, and with
-    ``W = S^-1`` the message over ``y_e = A_e x_e`` is
-
-        ``P = Lambda (Lambda + W)^-1 W``,  ``e = W (Lambda + W)^-1 eta - P mu``,
-
-    written as products rather than as ``Lambda - Lambda (Lambda + W)^-1 Lambda``,
-    which would cancel when the other end is uncertain. It costs one 6x6
-    inverse per end (shared with the caller through ``moments``) and small
-    3x3 solves, instead of a 6x6 Schur complement with seven right-hand
-    sides per end.
-
-    Parameters
-    ----------
-    potential : Gaussian
-        ``(F, q)`` potentials over ``y``, positive semi-definite.
-    projection : torch.Tensor
-        ``(q, a d)`` the matrix ``A``.
-    cavities : Gaussian
-        ``(F, a, d)``, proper.
-    moments : (torch.Tensor, torch.Tensor), optional
-        The cavities' means ``(F, a, d)`` and covariances ``(F, a, d, d)``
-        when the caller has them.
-
-    Returns
-    -------
-    (Gaussian, int)
-        Messages ``(F, a, d)`` and the number of non-finite ones zeroed.
-
-    """
-    f, a, d = cavities.eta.shape
-    q = projection.shape[0]
-    blocks = projection.reshape(q, a, d).transpose(0, 1)                  # (a, q, d)
-    if a == 1:
-        return _zero_non_finite(Gaussian((potential.eta @ blocks[0])[:, None],
-                                         (blocks[0].T @ potential.precision @ blocks[0])[:, None]))
-    if moments is None:
-        covariance = spd_inverse(cavities.precision)
-        mean = (covariance @ cavities.eta[..., None])[..., 0]
-    else:
-        mean, covariance = moments
-    # The other end's share of y: z_o = A_o x_o ~ N(mu, S), for both ends at once.
-    share_mean = torch.einsum('aqd,fad->faq', blocks, mean).flip(1)
-    share_cov = torch.einsum('aqd,fade,are->faqr', blocks, covariance, blocks).flip(1)
-    w = spd_inverse(0.5 * (share_cov + share_cov.transpose(-1, -2)))
-    lam = potential.precision[:, None].expand(f, a, q, q)
-    solved = robust_solve(lam + w, torch.cat([w, potential.eta[:, None, :, None].expand(
-        f, a, q, 1)], -1))
-    precision = lam @ solved[..., :q]
-    precision = 0.5 * (precision + precision.transpose(-1, -2))
-    eta = (w @ solved[..., q:])[..., 0] - (precision @ share_mean[..., None])[..., 0]
-    return _zero_non_finite(Gaussian(torch.einsum('aqd,faq->fad', blocks, eta),
-                                     torch.einsum('aqd,faqr,are->fade', blocks, precision,
-                                                  blocks)))
-
-
 def tilted_messages(potential: Mixture, cavities: Gaussian,
                     psd: bool = True) -> Tuple[Gaussian, Mixture, int]:
     """
@@ -267,11 +202,7 @@ def tilted_messages(potential: Mixture, cavities: Gaussian,
 
 
 def _tilted_offsets(potential: Mixture, projection: torch.Tensor, cavities: Gaussian):
-    """
-    Return the law ``N(m, C)`` of ``y = A x`` under the joint cavity, and the tilted mixture.
-
-    Also ``C^-1`` and the cavities' own moments (means, covariances).
-    """
+    """Return the law ``N(m, C)`` of ``y = A x`` under the joint cavity, and the tilted mixture."""
     f, a, d = cavities.eta.shape
     cavity_cov = spd_inverse(cavities.precision)
     cavity_mean = (cavity_cov @ cavities.eta[..., None])[..., 0]
@@ -281,8 +212,7 @@ def _tilted_offsets(potential: Mixture, projection: torch.Tensor, cavities: Gaus
     c = 0.5 * (c + c.transpose(-1, -2))
     c_inv = spd_inverse(c)
     prior_y = Mixture(m.new_zeros(f, 1), (c_inv @ m[..., None])[..., 0][:, None], c_inv[:, None])
-    tilted = mixture.normalize(mixture.product(prior_y, potential))
-    return m, c, c_inv, tilted, (cavity_mean, cavity_cov)
+    return m, c, c_inv, mixture.normalize(mixture.product(prior_y, potential))
 
 
 def projected_tilted_messages(potential: Mixture, projection: torch.Tensor, cavities: Gaussian,
@@ -322,7 +252,7 @@ def projected_tilted_messages(potential: Mixture, projection: torch.Tensor, cavi
         (the same for every end), and the count of non-finite messages zeroed.
 
     """
-    m, c, c_inv, tilted, moments = _tilted_offsets(potential, projection, cavities)
+    m, c, c_inv, tilted = _tilted_offsets(potential, projection, cavities)
     post_cov = spd_inverse(tilted.precision)
     post_mean = (post_cov @ tilted.eta[..., None])[..., 0]
     weights = tilted.log_weights.softmax(-1)
@@ -335,7 +265,9 @@ def projected_tilted_messages(potential: Mixture, projection: torch.Tensor, cavi
                          cov_bar_inv - c_inv)
     if psd:
         effective = psd_part(effective)
-    messages, bad = projected_gaussian_messages(effective, projection, cavities, moments)
+    lifted = Gaussian(effective.eta @ projection,
+                      projection.T @ effective.precision @ projection)
+    messages, bad = gaussian_messages(lifted, cavities)
     return messages, tilted.log_weights, bad
 
 
@@ -350,14 +282,13 @@ def projected_mixture_messages(potential: Mixture, projection: torch.Tensor,
     """
     f, a, d = cavities.eta.shape
     k = potential.num_components
-    *_, tilted, (mean, covariance) = _tilted_offsets(potential, projection, cavities)
-    flat = Gaussian(potential.eta.reshape(f * k, -1), potential.precision.reshape(
-        f * k, *potential.precision.shape[-2:]))
+    *_, tilted = _tilted_offsets(potential, projection, cavities)
+    lifted = Gaussian((potential.eta @ projection).reshape(f * k, -1),
+                      (projection.T @ potential.precision @ projection).reshape(
+                          f * k, a * d, a * d))
     repeated = Gaussian(cavities.eta.repeat_interleave(k, 0),
                         cavities.precision.repeat_interleave(k, 0))
-    per_component, _ = projected_gaussian_messages(
-        flat, projection, repeated,
-        (mean.repeat_interleave(k, 0), covariance.repeat_interleave(k, 0)))
+    per_component, _ = gaussian_messages(lifted, repeated)
     eta = per_component.eta.reshape(f, k, a, d).transpose(1, 2)
     precision = per_component.precision.reshape(f, k, a, d, d).transpose(1, 2)
     product = Gaussian(cavities.eta[:, :, None] + eta, cavities.precision[:, :, None] + precision)

@@ -204,3 +204,33 @@ def test_refuses_malformed_graphs(generator):
     graph.groups = [group, group]
     with pytest.raises(ValueError, match='unique'):
         bp.run(graph, 1)
+
+
+def _spd(generator, *shape, scale=1.0):
+    a = torch.randn(*shape, shape[-1], generator=generator, dtype=DTYPE)
+    return scale * (a @ a.transpose(-1, -2) / shape[-1]
+                    + 0.1 * torch.eye(shape[-1], dtype=DTYPE))
+
+
+def test_projected_linear_loopy_graph_converges_to_the_dense_solution(generator, measured):
+    num, d, q = 10, 6, 3
+    prior = Gaussian(torch.randn(num, d, generator=generator, dtype=DTYPE),
+                     0.5 * torch.eye(d, dtype=DTYPE).expand(num, d, d).clone())
+    pairs = torch.tensor([[i, (i + 1) % num] for i in range(num)] + [[0, 5], [2, 7]])
+    projection = torch.randn(q, 2 * d, generator=generator, dtype=DTYPE)
+    precision = _spd(generator, len(pairs), q)
+    eta = torch.randn(len(pairs), q, generator=generator, dtype=DTYPE)
+    potential = Mixture(torch.zeros(len(pairs), 1, dtype=DTYPE), eta[:, None], precision[:, None])
+    graph = bp.FactorGraph(prior, [bp.FactorGroup('pair', pairs, lambda m: potential, fixed=True,
+                                                  projection=projection)])
+    result = bp.run(graph, 400)
+    big = torch.block_diag(*prior.precision)
+    vector = prior.eta.reshape(-1).clone()
+    for k, (u, w) in enumerate(pairs.tolist()):
+        index = torch.cat([torch.arange(u * d, u * d + d), torch.arange(w * d, w * d + d)])
+        big[index[:, None], index] += projection.T @ precision[k] @ projection
+        vector[index] += eta[k] @ projection
+    dense = torch.linalg.solve(big, vector).reshape(num, d)
+    error = measured('bp projected linear loopy graph means vs dense solve',
+                     float((result.means - dense).abs().max()))
+    assert error < 1e-9
