@@ -59,7 +59,8 @@ class PlannerConfig:
         Add the speed-limit factor on every planned state.
     safety_factor : float
         Safety distance of a pair as a multiple of the sum of radii (2.2 m for
-        two 1 m robots at 1.1); also applied to the agent radius for obstacles.
+        two 1 m robots at 1.1); for an obstacle, its radius plus this multiple
+        of the agent's radius, plus ``hinge_ramp``.
     comm_radius : float
         Agents farther apart than this now are not connected, m.
     activation_margin : float
@@ -71,7 +72,10 @@ class PlannerConfig:
         Depth over which distance (m) and speed (m/s) hinge factors fade in;
         0 is gbpplanner's hard switch. Positive values make the cycle a
         continuous function of the scene (see
-        :func:`enbp_core.factors.distance.activation`).
+        :func:`enbp_core.factors.distance.activation`). Obstacle hinges fade
+        in outside the obstacle's safety distance, so that they are at full
+        strength there (an obstacle cannot give way, and its margin beyond
+        the body is half a pair's).
     iterations : int
         Synchronous BP iterations per control cycle.
     damping : float

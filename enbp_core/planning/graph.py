@@ -255,7 +255,12 @@ def build_graph(scene: Scene, config: PlannerConfig, model,
 
             now_offset = scene.positions[agent] - centre_of(scene.positions[agent])
             o_side = side_axis(now_offset, track[agent])
-            o_safe = radii[obstacle] + config.safety_factor * scene.radii[agent]
+            # An obstacle cannot give way, and the margin beyond the body,
+            # (safety_factor - 1) r, is half a pair's: with a fade-in as deep as
+            # that margin the factor would reach full strength only at contact.
+            # So the fade-in lies outside the obstacle's safety distance.
+            o_safe = (radii[obstacle] + config.safety_factor * scene.radii[agent]
+                      + config.hinge_ramp)
             o_sigma = torch.full_like(o_safe, config.sigma_obstacle)
             o_weights = o_safe.new_zeros(len(agent), k)
             o_track = track[agent]

@@ -25,6 +25,8 @@ import math
 
 from enbp_core import se3
 from enbp_core.planning import make_planner, METHODS, PlannerConfig, preset
+from enbp_core.planning.graph import build_graph
+from enbp_core.planning.planner import message_model
 from enbp_core.scene import Obstacles, Scene
 from enbp_core.sim.metrics import compute_metrics
 from enbp_core.sim.scenarios import load_scenario
@@ -188,3 +190,25 @@ def test_horizon_follows_gbpplanner_spacing():
                                                  35, 40)
     assert PlannerConfig(horizon_variables=4, lookahead_multiple=1).horizon_offsets() == (
         0, 1, 3, 6)
+
+
+@pytest.mark.parametrize('clearance, weight', [(0.0, 1.0), (0.125, 0.5), (0.25, 0.0)])
+def test_obstacle_factors_reach_full_strength_at_the_safety_distance(clearance, weight):
+    """An obstacle cannot give way: its hinge fades in outside the safety distance."""
+    config = preset('enbp', {'message_model': 'linearised'})
+    radius, agent = 1.5, 1.0
+    safety = radius + config.safety_factor * agent
+    position = torch.tensor([[safety + clearance, 0.0, 0.0]], dtype=DTYPE)
+    scene = Scene(('robot',), position, torch.zeros(1, 3, dtype=DTYPE),
+                  1e-3 * torch.eye(6, dtype=DTYPE)[None], position + 50,
+                  torch.ones(1, dtype=DTYPE), torch.full((1,), 2.0, dtype=DTYPE),
+                  Obstacles(torch.zeros(0, 4, dtype=DTYPE),
+                            torch.tensor([[0.0, 0.0, radius]], dtype=DTYPE)))
+    planning = build_graph(scene, config, message_model(config),
+                           reference=position[:, None].expand(1, config.horizon_variables, 3))
+    group = next(g for g in planning.graph.groups if g.name == 'obstacle')
+    states = torch.cat([position, torch.zeros(1, 3, dtype=DTYPE)], -1)
+    potential = group.potential(states.expand(len(group), 1, 6))
+    full = 1 / (config.sigma_obstacle * (safety + config.hinge_ramp)) ** 2
+    assert torch.allclose(potential.precision[:, 0, 0, 0], torch.tensor(weight * full,
+                                                                         dtype=DTYPE))
