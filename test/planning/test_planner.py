@@ -212,5 +212,5 @@ def test_obstacle_factors_reach_full_strength_at_the_safety_distance(clearance, 
     states = torch.cat([position, torch.zeros(1, 3, dtype=DTYPE)], -1)
     potential = group.potential(states.expand(len(group), 1, 6))
     full = 1 / (config.sigma_obstacle * (safety + config.hinge_ramp)) ** 2
-    assert torch.allclose(potential.precision[:, 0, 0, 0], torch.tensor(weight * full,
-                                                                         dtype=DTYPE))
+    expected = torch.tensor(weight * full, dtype=DTYPE)
+    assert torch.allclose(potential.precision[:, 0, 0, 0], expected)
