@@ -54,8 +54,9 @@ class NodeProcess:
                                         env=env, start_new_session=True)
 
     def output(self) -> str:
-        """Return what the process printed so far."""
-        self._log.flush()
+        """Return what the process printed so far (also after :meth:`stop`)."""
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors='replace')
 
     def alive(self) -> bool:
