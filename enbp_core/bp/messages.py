@@ -41,18 +41,20 @@ __all__ = ['gaussian_messages', 'projected_mixture_messages', 'projected_tilted_
 
 def robust_solve(matrix: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
     """
-    Solve SPD systems ``A X = B`` in a batch; a failed solve is not fatal.
+    Solve SPD systems ``A X = B`` in a batch; a matrix that is not SPD is not fatal.
 
-    A batched LU solve with partial pivoting first: on CPU it is about twice
-    as fast as torch's batched Cholesky factorisation plus ``cholesky_solve``
-    on the 6x6 systems of planning, and as stable on SPD matrices. The batch
-    entries where it fails (singular ``A``, e.g. at first contact) are solved
-    with the pseudo-inverse instead, so one bad entry never poisons the
-    others. Non-finite entries give non-finite solutions; callers zero those
-    messages.
+    A batched Cholesky factorisation decides which entries are positive
+    definite; those are solved by a batched LU solve, and the others
+    (singular or indefinite ``A``, e.g. at first contact) by the
+    pseudo-inverse, so one bad entry never poisons the others. LU alone would
+    not do: on a rank-deficient PSD matrix it returns round-off-sized pivots
+    and solutions of 1e15 without reporting a failure. Factorisation plus LU
+    solve is still faster than factorisation plus ``cholesky_solve`` on CPU
+    (1.6 vs 2.3 ms for 3000 6x6 systems with 7 right-hand sides, one thread).
+    Non-finite entries give non-finite solutions; callers zero those messages.
     """
-    solution, info = torch.linalg.solve_ex(matrix, rhs)
-    failed = info != 0
+    failed = torch.linalg.cholesky_ex(matrix).info != 0
+    solution = torch.linalg.solve_ex(matrix, rhs).result
     if bool(failed.any()):
         fallback = torch.linalg.pinv(matrix[failed], hermitian=True) @ rhs[failed]
         solution = solution.clone()
@@ -86,7 +88,8 @@ def psd_part(gaussian: Gaussian) -> Gaussian:
 
 
 def _zero_non_finite(gaussian: Gaussian) -> Tuple[Gaussian, int]:
-    # One finiteness test per potential: a sum is non-finite iff a term is.
+    # One finiteness test per potential: a sum is non-finite if a term is (or if
+    # finite terms overflow, which flags a potential that is useless anyway).
     total = gaussian.eta.sum(-1) + gaussian.precision.sum((-1, -2))
     bad = ~torch.isfinite(total)
     count = int(bad.sum())

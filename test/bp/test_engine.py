@@ -234,3 +234,20 @@ def test_projected_linear_loopy_graph_converges_to_the_dense_solution(generator,
     error = measured('bp projected linear loopy graph means vs dense solve',
                      float((result.means - dense).abs().max()))
     assert error < 1e-9
+
+
+def test_robust_solve_isolates_matrices_that_are_not_positive_definite(generator, measured):
+    """SPD entries are solved exactly; singular or indefinite ones by the pseudo-inverse."""
+    spd = _spd(generator, 20, 6)
+    vectors = torch.randn(4, 6, 2, generator=generator, dtype=DTYPE)
+    singular = vectors @ vectors.transpose(-1, -2)                     # rank 2, PSD
+    indefinite = spd[:4] - 3 * torch.eye(6, dtype=DTYPE)
+    matrices = torch.cat([spd, singular, indefinite])
+    rhs = torch.randn(len(matrices), 6, 7, generator=generator, dtype=DTYPE)
+    solution = bp.messages.robust_solve(matrices, rhs)
+    expected = torch.cat([torch.linalg.solve(spd, rhs[:20]),
+                          torch.linalg.pinv(matrices[20:], hermitian=True) @ rhs[20:]])
+    error = measured('bp robust_solve vs solve / pseudo-inverse',
+                     float(((solution - expected).abs().amax((-1, -2))
+                            / expected.abs().amax((-1, -2))).max()))
+    assert error < 1e-10
