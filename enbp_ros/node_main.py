@@ -54,16 +54,15 @@ def run_node(factory: Callable[[], Node], name: str, args=None) -> int:
         node = factory()
         while rclpy.ok() and not stop.is_set() and not getattr(node, 'finished', False):
             rclpy.spin_once(node, timeout_sec=0.1)
-        if stop.is_set() and hasattr(node, 'on_interrupt'):
-            node.on_interrupt()
     except ExternalShutdownException:
-        if node is not None and hasattr(node, 'on_interrupt'):
-            node.on_interrupt()
+        stop.set()
     except (ValueError, ParameterException) as error:
         print(f'[{name}] configuration error: {error}', file=sys.stderr)
         code = 2
     finally:
         if node is not None:
+            if stop.is_set() and hasattr(node, 'on_interrupt'):
+                node.on_interrupt()
             node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()

@@ -206,10 +206,9 @@ def test_refuses_malformed_graphs(generator):
         bp.run(graph, 1)
 
 
-def _spd(generator, *shape, scale=1.0):
+def _spd(generator, *shape):
     a = torch.randn(*shape, shape[-1], generator=generator, dtype=DTYPE)
-    return scale * (a @ a.transpose(-1, -2) / shape[-1]
-                    + 0.1 * torch.eye(shape[-1], dtype=DTYPE))
+    return a @ a.transpose(-1, -2) / shape[-1] + 0.1 * torch.eye(shape[-1], dtype=DTYPE)
 
 
 def test_projected_linear_loopy_graph_converges_to_the_dense_solution(generator, measured):

@@ -126,7 +126,8 @@ def test_closed_loop_circle_reaches_goals_without_collision(method):
     # agents sometimes freeze head-on 13 m apart, their plans ending at the safety
     # distance. Whether a seed does depends on round-off: seed 2 of 0-2 froze with
     # the Cholesky solver, seed 0 with a 3-D projected message path, none with the
-    # LU solver now in place. So this test asserts safety only.
+    # LU solver now in place. At N = 10 it freezes the whole team on every seed (see the
+    # README, "Learned message model"). So this test asserts safety only.
 
 
 def test_warm_start_settles_better_than_a_cold_start():
