@@ -74,7 +74,7 @@ from typing import Dict, Tuple
 
 from e3nn import nn as e3nn_nn
 from e3nn import o3
-from enbp_core import mixture, spectral
+from enbp_core import mixture
 from enbp_core.factors.distance import activation
 from enbp_core.factors.hypotheses import DistanceContext
 from enbp_core.mixture import Mixture
@@ -125,13 +125,13 @@ def hypothesis_features(context: DistanceContext) -> torch.Tensor:
 
 def _zero_(readout: torch.nn.Module) -> None:
     """
-    Zero a readout layer: every hypothesis starts as the same weak isotropic potential.
+    Zero a readout layer: every hypothesis starts as the linearised hinge.
 
-    With all outputs zero the component is ``mu = d0`` with precision
-    ``1e2 log 2 / s^2`` (a standard deviation of ``s / 8``, far wider than
-    the cavities the planner sees): nearly the flat message, the right
-    answer for the many factors that do not bite, from which training moves
-    only where the reference says the factor matters.
+    With all outputs zero the component is the linearised hinge times an
+    isotropic Gaussian at ``mu = d0`` of precision ``log 2 / s^2`` (a
+    standard deviation of ``1.2 s``, far wider than the cavities the planner
+    sees): nearly vanilla GBP's message, from which training moves only where
+    the reference says the linearisation is wrong.
     """
     with torch.no_grad():
         for parameter in readout.parameters():
@@ -268,10 +268,15 @@ class HypothesisHead:
         # max_d' of the log is -beta r^2 / (2 (1 + beta a)), r = 1 - n' mu',
         # a = n' correction^-1 n.
         residual = 1 - (mean * normal[:, None]).sum(-1)
-        spread = (normal[:, None] * torch.linalg.solve(
-            correction, normal[:, None].expand_as(mean)[..., None])[..., 0]).sum(-1)
+        # The correction's eigenvalues are clamped into PRECISION_BOUNDS, so its
+        # Cholesky factor exists and is accurate in float64.
+        chol = torch.linalg.cholesky(correction)
+        spread = (normal[:, None] * torch.cholesky_solve(
+            normal[:, None].expand_as(mean)[..., None], chol)[..., 0]).sum(-1)
         log_peak = -0.5 * beta * residual ** 2 / (1 + beta * spread)
-        log_pdet = spectral.spd_logdet(unit_precision) - 6 * scale.log()
+        # log det(correction + beta n n') by the matrix determinant lemma.
+        log_det = 2 * torch.diagonal(chol, dim1=-2, dim2=-1).log().sum(-1)
+        log_pdet = log_det + torch.log1p(beta * spread) - 6 * scale.log()
         rank = torch.full_like(logit, 3, dtype=torch.long)
         return mixture.from_potentials(
             logit + log_peak + context.prior_log_weights, unit_eta / scale[..., None],
