@@ -20,7 +20,9 @@ The pipeline, each step seeded from ``--seed``:
 1. :func:`enbp_core.nn.data.harvest` runs the analytic ENBP planner on the
    simulator's scenarios (training and held-out episodes use different
    scenario seeds) and records every few cycles the distance factors with
-   the cavity law of their offsets;
+   the cavity law of their offsets, and adds copies of a quarter of the training factors pushed deeper into
+   contact (:func:`enbp_core.nn.data.pushed_together`: the regime of the
+   planner's first iterations, which converged plans rarely record);
 2. :func:`enbp_core.nn.reference.reference_set` draws each factor's exact
    tilted distribution by importance sampling; factors whose sample is too
    poor (effective size below ``--min-ess``) are dropped and counted;
@@ -29,7 +31,8 @@ The pipeline, each step seeded from ``--seed``:
    log-likelihood of the reference samples under the model's tilted mixture
    (the KL up to a constant), same steps, batch and learning rate;
 4. the held-out KL of every message model (linearised, analytic side
-   hypotheses, e3nn, MLP) is measured, and the weights are written with
+   hypotheses, e3nn, MLP) is measured, on the held-out factors and on all of
+   them pushed together, and the weights are written with
    their training record (:mod:`enbp_core.nn.weights`).
 """
 
@@ -179,9 +182,11 @@ def evaluate(models: Dict[str, Callable], data: ReferenceSet,
 
     ``mean``/``median`` over all factors, ``contact_mean``/``contact_median``
     over the factors that bite (the exact factor removes more than 1% of the
-    cavity's mass, ``log Z < log 0.99``), and ``count``/``contact_count``.
+    cavity's mass, ``log Z < log 0.99``), ``deep_mean`` over those of them
+    whose bodies overlap deeply (``|d0| < 0.8 s``), and the three counts.
     """
     contact = data.log_evidence < math.log(0.99)
+    deep = contact & (data.context.offset.norm(dim=-1) < 0.8 * data.context.safe_distance)
     figures = {}
     for name, model in models.items():
         parts = []
@@ -193,7 +198,9 @@ def evaluate(models: Dict[str, Callable], data: ReferenceSet,
         figures[name] = {'mean': float(kl.mean()), 'median': float(kl.median()),
                          'contact_mean': float(kl[contact].mean()),
                          'contact_median': float(kl[contact].median()),
-                         'count': int(len(kl)), 'contact_count': int(contact.sum())}
+                         'deep_mean': float(kl[deep].mean()) if deep.any() else math.nan,
+                         'count': int(len(kl)), 'contact_count': int(contact.sum()),
+                         'deep_count': int(deep.sum())}
     return figures
 
 
@@ -260,6 +267,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='factors kept per recorded cycle')
     parser.add_argument('--time-limit', type=float, default=40.0,
                         help='simulated seconds per harvested episode')
+    parser.add_argument('--pushed-fraction', type=float, default=0.25,
+                        help='add copies of this fraction of the training factors, pushed '
+                             'deeper into contact (enbp_core.nn.data.pushed_together)')
     parser.add_argument('--quick', action='store_true',
                         help='two short episodes and 20 steps: a smoke run, not for shipping')
     parser.add_argument('--output-dir', type=Path, default=default_weights_path().parent,
@@ -275,6 +285,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error('--threads must be at least 1')
+    if not 0 <= args.pushed_fraction <= 1:
+        parser.error('--pushed-fraction must be in [0, 1]')
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     train_episodes, held_episodes = TRAIN_EPISODES, HELD_OUT_EPISODES
@@ -298,14 +310,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             torch.save({'key': key, 'train': _plain(train_record),
                         'held_out': _plain(held_record)}, args.cache)
     harvested = time.perf_counter()
+    pushing = torch.Generator().manual_seed(args.seed + 4)
+    train_record = harvesting.concatenate(
+        [train_record, harvesting.pushed_together(train_record, pushing, args.pushed_fraction)])
     train_set = _references(train_record, args.samples, args.min_ess, args.seed + 2)
     held_set = _references(held_record, args.samples, args.min_ess, args.seed + 3)
+    held_pushed = _references(harvesting.pushed_together(held_record, pushing, 1.0),
+                              args.samples, args.min_ess, args.seed + 5)
     referenced = time.perf_counter()
     report = {'seed': args.seed, 'steps': args.steps, 'batch_size': args.batch_size,
               'learning_rate': args.learning_rate, 'samples': args.samples,
+              'pushed_fraction': args.pushed_fraction,
               'train_factors': train_set.num_factors, 'held_out_factors': held_set.num_factors,
-              'dropped_factors': (len(train_record.cavity_mean) + len(held_record.cavity_mean)
-                                  - train_set.num_factors - held_set.num_factors),
+              'held_out_pushed_factors': held_pushed.num_factors,
+              'dropped_factors': (2 * len(held_record.cavity_mean) + len(train_record.cavity_mean)
+                                  - train_set.num_factors - held_set.num_factors
+                                  - held_pushed.num_factors),
               'harvest_s': harvested - started, 'reference_s': referenced - harvested,
               'train_episodes': [list(e) for e in train_episodes],
               'held_out_episodes': [list(e) for e in held_episodes], 'architectures': {}}
@@ -334,10 +354,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         trained[name] = model
         models[name] = model
     report['held_out_kl'] = evaluate(models, held_set.to(torch.float64))
+    report['held_out_pushed_kl'] = evaluate(models, held_pushed.to(torch.float64))
     report['total_s'] = time.perf_counter() - started
     for name, model in trained.items():
         record = dict(report['architectures'][name], seed=args.seed, steps=args.steps,
-                      train_factors=train_set.num_factors, held_out_kl=report['held_out_kl'][name])
+                      train_factors=train_set.num_factors,
+                      held_out_kl=report['held_out_kl'][name],
+                      held_out_pushed_kl=report['held_out_pushed_kl'][name])
         path = save_message_model(model, args.output_dir / f'{name}.pt', training=record)
         print(f'wrote {path} ({path.stat().st_size / 1024:.0f} KiB)')
     print(_table(report))
@@ -349,13 +372,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _table(report) -> str:
     lines = [f'train factors {report["train_factors"]}, held-out {report["held_out_factors"]} '
+             f'and {report["held_out_pushed_factors"]} pushed together '
              f'(dropped {report["dropped_factors"]} with poor importance samples); '
-             f'total {report["total_s"]:.0f} s',
-             f'{"held-out KL(p || q), nats":<26} {"mean":>9} {"median":>9} '
-             f'{"contact mean":>13} {"contact median":>15}']
-    for name, kl in report['held_out_kl'].items():
-        lines.append(f'{name:<26} {kl["mean"]:9.4f} {kl["median"]:9.4f} '
-                     f'{kl["contact_mean"]:13.4f} {kl["contact_median"]:15.4f}')
+             f'total {report["total_s"]:.0f} s']
+    for key, title in (('held_out_kl', 'held-out'), ('held_out_pushed_kl', 'pushed')):
+        lines.append(f'{title + " KL(p || q), nats":<26} {"mean":>9} {"median":>9} '
+                     f'{"contact mean":>13} {"contact median":>15} {"deep mean":>10}')
+        for name, kl in report[key].items():
+            lines.append(f'{name:<26} {kl["mean"]:9.4f} {kl["median"]:9.4f} '
+                         f'{kl["contact_mean"]:13.4f} {kl["contact_median"]:15.4f} '
+                         f'{kl["deep_mean"]:10.4f}')
     for name, arch in report['architectures'].items():
         lines.append(f'{name}: {arch["parameters"]} parameters, trained in '
                      f'{arch["train_s"]:.0f} s, KL {arch["initial_loss"]:.4f} -> '
