@@ -113,21 +113,17 @@ def test_enbp_mixture_beliefs_hold_both_sides(generator):
     assert bool((weights[..., 1] > 1e-6).any()), 'no variable kept a second hypothesis'
 
 
-@pytest.mark.parametrize('method', ['gbp-margin', 'enbp', 'enbp-neural'])
-def test_closed_loop_circle_reaches_goals_without_collision(method):
-    instance = load_scenario('circle', 6, seed=0)
+@pytest.mark.parametrize('method, agents', [('gbp-margin', 6), ('enbp-analytic', 6),
+                                            ('enbp', 6), ('enbp', 10)])
+def test_closed_loop_circle_reaches_goals_without_collision(method, agents):
+    # At N = 10 the first shipped network froze the whole team short of the centre
+    # on every seed (see enbp_core.nn.data): the case that must keep passing.
+    instance = load_scenario('circle', agents, seed=0)
     episode = instance.simulator().run(make_planner(method))
     metrics = compute_metrics(episode)
     assert metrics['colliding_pairs'] == 0
     assert metrics['diverged'] == 0
-    if method != 'enbp-neural':
-        assert metrics['success'] == 1
-    # The learned model is safe but not yet reliable at reaching goals: at N = 6 two
-    # agents sometimes freeze head-on 13 m apart, their plans ending at the safety
-    # distance. Whether a seed does depends on round-off: seed 2 of 0-2 froze with
-    # the Cholesky solver, seed 0 with a 3-D projected message path, none with the
-    # LU solver now in place. At N = 10 it freezes the whole team on every seed (see the
-    # README, "Learned message model"). So this test asserts safety only.
+    assert metrics['success'] == 1
 
 
 def test_warm_start_settles_better_than_a_cold_start():
