@@ -48,18 +48,22 @@ irreps         symbol      meaning
 and emits ``3x0e + 3x1o``: a logit ``a_k``, a log scale ``g_k``, an
 isotropic scalar ``q_k``, a mean shift ``u_k`` and two precision vectors
 ``w_k1, w_k2``. The component is vanilla GBP's linearised hinge times a
-learned Gaussian correction,
+learned Gaussian correction, faded in with the hinge's activation ``w``,
 
-    ``phi_k(d) = exp(a_k + prior_k) h_lin(d) exp(-(d - mu_k)^T Lambda_k (d - mu_k) / 2)``,
+    ``phi_k(d) = exp(prior_k) [exp(a_k) h_lin(d) exp(-(d - mu_k)^T Lambda_k (d - mu_k) / 2)]^w``,
     ``mu_k = d0 + s u_k``,
     ``Lambda_k = clamp(exp(g_k) (softplus(q_k) I + sum_r w_kr w_kr^T)) / s^2``
 
-(:func:`~enbp_core.nn.precision.synthesise_precision`; ``h_lin`` is
-:class:`~enbp_core.factors.hypotheses.Linearised` with the planner's ramp).
-Learning the correction and not the whole message means an untrained
-network (zero readout) is vanilla GBP up to a nearly flat term, and training
-spends its capacity where the linearisation is wrong: contacts the
-linearisation point does not see yet, and which side to pass on.
+(:func:`~enbp_core.nn.precision.synthesise_precision`; ``h_lin`` is the
+hinge linearised at ``d0`` at full strength, and ``w`` the activation of
+:func:`~enbp_core.factors.distance.activation` with the planner's ramp, so
+``h_lin^w`` is :class:`~enbp_core.factors.hypotheses.Linearised`). Learning
+the correction and not the whole message means an untrained network (zero
+readout) is vanilla GBP up to a nearly flat term, and training spends its
+capacity where the linearisation is wrong. Outside its safety distance
+(``w = 0``) a factor sends the flat message, as every other model's does, so
+the network runs only on the factors inside (a fraction of them: the cost of
+the learned model scales with contacts, not with candidate pairs).
 
 The mean is a translation of the reference point ``d0`` by an equivariant
 vector, and ``d0`` itself is an offset, so translating the world changes
@@ -256,11 +260,10 @@ class HypothesisHead:
         mean = context.offset[:, None, :] / scale[..., None] + shift          # mu'
         correction = synthesise_precision(isotropic, factors, *PRECISION_BOUNDS,
                                           log_scale=log_scale + LOG_SCALE_OFFSET)
-        # The linearised hinge (rank one, beta n n', peak one at n' d' = 1).
+        # The full-strength hinge (rank one, beta n n', peak one at n' d' = 1).
         distance = context.offset.norm(dim=-1)
-        weight = activation(context.safe_distance - distance, ramp) * (distance > 0)
         normal = context.offset / distance.clamp_min(1e-300)[:, None]
-        beta = (weight / context.sigma ** 2)[:, None]                          # (F, 1)
+        beta = (1 / context.sigma ** 2)[:, None]                               # (F, 1)
         unit_precision = correction + beta[..., None, None] * (
             normal[:, None, :, None] * normal[:, None, None, :])
         unit_eta = (correction @ mean[..., None])[..., 0] + beta[..., None] * normal[:, None]
@@ -276,11 +279,21 @@ class HypothesisHead:
         log_peak = -0.5 * beta * residual ** 2 / (1 + beta * spread)
         # log det(correction + beta n n') by the matrix determinant lemma.
         log_det = 2 * torch.diagonal(chol, dim1=-2, dim2=-1).log().sum(-1)
-        log_pdet = log_det + torch.log1p(beta * spread) - 6 * scale.log()
-        rank = torch.full_like(logit, 3, dtype=torch.long)
+        # The component fades in with the hinge as a power (phi_k)^w: precision,
+        # information vector, peak and logit all scale by w, so a factor outside
+        # its safety distance sends the flat message, continuously.
+        weight = activation(context.safe_distance - distance, ramp) * (distance > 0)
+        active = (weight > 0)[:, None]
+        w = torch.where(active, weight[:, None], torch.ones_like(weight[:, None]))   # (F, 1)
+        log_pdet = 3 * w.log() + log_det + torch.log1p(beta * spread) - 6 * scale.log()
+        zero = torch.zeros_like(logit)
         return mixture.from_potentials(
-            logit + log_peak + context.prior_log_weights, unit_eta / scale[..., None],
-            unit_precision / (scale ** 2)[..., None, None], log_pdet=log_pdet, rank=rank)
+            torch.where(active, w * (logit + log_peak), zero) + context.prior_log_weights,
+            torch.where(active[..., None], w[..., None] * unit_eta / scale[..., None], 0.0),
+            torch.where(active[..., None, None],
+                        w[..., None, None] * unit_precision / (scale ** 2)[..., None, None], 0.0),
+            log_pdet=torch.where(active, log_pdet, zero),
+            rank=torch.where(active, 3, 0).expand_as(logit))
 
 
 class NeuralHypotheses(torch.nn.Module):
@@ -323,8 +336,20 @@ class NeuralHypotheses(torch.nn.Module):
 
     def potentials(self, context: DistanceContext) -> Mixture:
         """Return the mixture potential over the offset, ``(F, 2, 3)``, differentiably."""
-        return HypothesisHead.potentials(self.network(hypothesis_features(context)), context,
-                                         self.ramp)
+        return self._evaluate(self.network, context)
+
+    def _evaluate(self, network: torch.nn.Module, context: DistanceContext) -> Mixture:
+        """Run the network on the factors inside their safety distance only; the rest are flat."""
+        distance = context.offset.norm(dim=-1)
+        weight = activation(context.safe_distance - distance, self.ramp) * (distance > 0)
+        active = (weight > 0).nonzero()[:, 0]
+        inside = DistanceContext(*(t[active] for t in context))
+        part = HypothesisHead.potentials(network(hypothesis_features(inside)), inside, self.ramp)
+        prior = context.prior_log_weights
+        flat = Mixture(prior.clone(), prior.new_zeros(prior.shape + (3,)),
+                       prior.new_zeros(prior.shape + (3, 3)))
+        return Mixture(*(whole.index_copy(0, active, piece.to(whole.dtype))
+                         for whole, piece in zip(flat, part)))
 
     def __call__(self, context: DistanceContext) -> Mixture:
         """Return the mixture potential over the offset, ``(F, 2, 3)``, for inference."""
@@ -336,8 +361,7 @@ class NeuralHypotheses(torch.nn.Module):
                 parameter.requires_grad_(False)
             self._copies[key] = network
         with torch.no_grad():
-            return HypothesisHead.potentials(network(hypothesis_features(context)), context,
-                                             self.ramp)
+            return self._evaluate(network, context)
 
     def refresh(self) -> None:
         """Drop the cached inference copies (call after changing the weights)."""

@@ -23,6 +23,7 @@ equivariant. Errors are recorded with ``measured``.
 """
 
 from enbp_core import se3
+from enbp_core.factors.distance import activation
 from enbp_core.factors import hypotheses
 from enbp_core.factors.hypotheses import DistanceContext
 from enbp_core.nn import load_message_model, synthesise_precision
@@ -125,12 +126,19 @@ def test_precisions_are_spd_within_bounds(dtype, generator):
     count = 512
     outputs = 30 * torch.randn(2, count, IRREPS_OUT.dim, generator=generator, dtype=dtype)
     context = _context(generator, count, dtype)
-    potential = HypothesisHead.potentials(outputs, context)
-    # In units of s: the learned correction lies in [low, high], the hinge adds
-    # at most 1 / sigma^2 along one direction.
+    potential = HypothesisHead.potentials(outputs, context, ramp=0.25)
+    # In units of s and at full strength: the learned correction lies in
+    # [low, high], the hinge adds at most 1 / sigma^2 along one direction. The
+    # component is faded in with the hinge's activation w (flat outside).
+    distance = context.offset.double().norm(dim=-1)
+    weight = activation(context.safe_distance.double() - distance, 0.25)
+    inside = weight > 0
+    assert bool(inside.any()) and bool((~inside).any())
     unit = potential.precision.double() * (context.safe_distance.double() ** 2)[
         :, None, None, None]
     assert torch.equal(unit, unit.transpose(-1, -2))
+    assert bool((unit[~inside] == 0).all()) and bool((potential.eta[~inside] == 0).all())
+    unit = unit[inside] / weight[inside][:, None, None, None]
     eigenvalues = torch.linalg.eigvalsh(unit)
     low, high = PRECISION_BOUNDS
     hinge = float((1 / context.sigma.double() ** 2).max())
