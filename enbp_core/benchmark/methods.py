@@ -15,8 +15,9 @@
 """
 The benchmark's method registry: a planner for each method name.
 
-``enbp``, its message-model variants ``enbp-analytic`` (side hypotheses),
-``enbp-neural`` (the e3nn network) and ``enbp-mlp`` (the MLP baseline), and
+``enbp`` (with the learned e3nn message model, also named ``enbp-neural``), its
+message-model variants ``enbp-analytic`` (hand-made side hypotheses) and
+``enbp-mlp`` (the MLP baseline), and
 ``gbp``, ``gbp-damped`` and ``gbp-margin`` come from
 :func:`enbp_core.planning.make_planner`, resolved lazily (imported on first
 use), so that the simulator and the baselines work without it. ``orca`` and
