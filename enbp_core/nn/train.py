@@ -20,9 +20,10 @@ The pipeline, each step seeded from ``--seed``:
 1. :func:`enbp_core.nn.data.harvest` runs the analytic ENBP planner on the
    simulator's scenarios (training and held-out episodes use different
    scenario seeds) and records every few cycles the distance factors with
-   the cavity law of their offsets, and adds copies of a quarter of the training factors pushed deeper into
-   contact (:func:`enbp_core.nn.data.pushed_together`: the regime of the
-   planner's first iterations, which converged plans rarely record);
+   the cavity law of their offsets; copies of a quarter of the training
+   factors, pushed deeper into contact, are added
+   (:func:`enbp_core.nn.data.pushed_together`: the regime of the planner's
+   first iterations, which converged plans rarely record);
 2. :func:`enbp_core.nn.reference.reference_set` draws each factor's exact
    tilted distribution by importance sampling; factors whose sample is too
    poor (effective size below ``--min-ess``) are dropped and counted;

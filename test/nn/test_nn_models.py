@@ -23,8 +23,8 @@ equivariant. Errors are recorded with ``measured``.
 """
 
 from enbp_core import se3
-from enbp_core.factors.distance import activation
 from enbp_core.factors import hypotheses
+from enbp_core.factors.distance import activation
 from enbp_core.factors.hypotheses import DistanceContext
 from enbp_core.nn import load_message_model, synthesise_precision
 from enbp_core.nn.network import (EquivariantHypothesisNet, HypothesisHead, IRREPS_IN,
