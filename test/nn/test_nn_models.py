@@ -151,6 +151,26 @@ def test_precisions_are_spd_within_bounds(dtype, generator):
         (eigenvalues[..., -1] > 0.5 * high).any()), 'the draw should reach both bounds'
 
 
+def test_learned_message_fades_to_flat_at_the_safety_distance(generator, measured):
+    # Continuity of the planning cycle: a factor that crosses its safety distance
+    # must switch its learned message off continuously, not drop a learned term.
+    model = load_message_model('equivariant')
+    context = _context(generator, 256, torch.float64)
+    unit = context.offset / context.offset.norm(dim=-1, keepdim=True)
+    sizes = {}
+    for depth in (1e-3, 1e-5, 1e-7, -1e-7):
+        near = context._replace(offset=unit * (context.safe_distance[:, None] - depth))
+        potential = model(near)
+        # (Log weights are in the mixture convention, where a flattening component's
+        # normaliser grows; its evidence against any cavity tends to the prior.)
+        sizes[depth] = max(float(potential.precision.abs().max()),
+                           float(potential.eta.abs().max()))
+    measured('nn learned message size 1e-7 m inside the safety distance', sizes[1e-7])
+    assert sizes[-1e-7] == 0
+    assert sizes[1e-7] < sizes[1e-5] < sizes[1e-3]
+    assert sizes[1e-7] < 1e-3 * sizes[1e-3]
+
+
 def test_synthesised_precision_rotates(generator, measured):
     scalar = torch.randn(64, generator=generator, dtype=torch.float64)
     vectors = torch.randn(64, 2, 3, generator=generator, dtype=torch.float64)
