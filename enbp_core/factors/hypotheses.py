@@ -44,7 +44,7 @@ from enbp_core.factors.distance import activation, normal_potential
 from enbp_core.mixture import Mixture
 import torch
 
-__all__ = ['DistanceContext', 'Linearised', 'side_axis', 'SideHypotheses']
+__all__ = ['DistanceContext', 'hinge_weight', 'Linearised', 'side_axis', 'SideHypotheses']
 
 
 class DistanceContext(NamedTuple):
@@ -97,10 +97,20 @@ def side_axis(offset: torch.Tensor, track: torch.Tensor, eps: float = 1e-6) -> t
     return torch.where(defined, lateral / norm.clamp_min(1e-300), torch.zeros_like(lateral))
 
 
+def hinge_weight(context: DistanceContext, ramp: float) -> torch.Tensor:
+    """
+    Return each factor's activation at its linearisation point, ``(F,)`` in ``[0, 1]``.
+
+    :func:`~enbp_core.factors.distance.activation` of the depth inside the safety
+    distance; zero for a zero offset (no direction to push along).
+    """
+    distance = context.offset.norm(dim=-1)
+    return activation(context.safe_distance - distance, ramp) * (distance > 0)
+
+
 def _potentials(normals: torch.Tensor, context: DistanceContext, ramp: float) -> Mixture:
     """Hinge potentials along ``normals`` (``(F, K, 3)``) as a mixture over the offset."""
-    distance = context.offset.norm(dim=-1)
-    weight = activation(context.safe_distance - distance, ramp) * (distance > 0)
+    weight = hinge_weight(context, ramp)
     k = normals.shape[-2]
     safe, sigma = context.safe_distance[:, None], context.sigma[:, None]
     weight = weight[:, None].expand(-1, k)

@@ -79,8 +79,7 @@ from typing import Dict, Tuple
 from e3nn import nn as e3nn_nn
 from e3nn import o3
 from enbp_core import mixture
-from enbp_core.factors.distance import activation
-from enbp_core.factors.hypotheses import DistanceContext
+from enbp_core.factors.hypotheses import DistanceContext, hinge_weight
 from enbp_core.mixture import Mixture
 from enbp_core.nn.precision import synthesise_precision
 import torch
@@ -282,7 +281,7 @@ class HypothesisHead:
         # The component fades in with the hinge as a power (phi_k)^w: precision,
         # information vector, peak and logit all scale by w, so a factor outside
         # its safety distance sends the flat message, continuously.
-        weight = activation(context.safe_distance - distance, ramp) * (distance > 0)
+        weight = hinge_weight(context, ramp)
         active = (weight > 0)[:, None]
         w = torch.where(active, weight[:, None], torch.ones_like(weight[:, None]))   # (F, 1)
         log_pdet = 3 * w.log() + log_det + torch.log1p(beta * spread) - 6 * scale.log()
@@ -340,9 +339,7 @@ class NeuralHypotheses(torch.nn.Module):
 
     def _evaluate(self, network: torch.nn.Module, context: DistanceContext) -> Mixture:
         """Run the network on the factors inside their safety distance only; the rest are flat."""
-        distance = context.offset.norm(dim=-1)
-        weight = activation(context.safe_distance - distance, self.ramp) * (distance > 0)
-        active = (weight > 0).nonzero()[:, 0]
+        active = (hinge_weight(context, self.ramp) > 0).nonzero()[:, 0]
         inside = DistanceContext(*(t[active] for t in context))
         part = HypothesisHead.potentials(network(hypothesis_features(inside)), inside, self.ramp)
         prior = context.prior_log_weights
