@@ -22,6 +22,8 @@ baseline, trained with rotation augmentation, is measurably not
 equivariant. Errors are recorded with ``measured``.
 """
 
+import math
+
 from enbp_core import se3
 from enbp_core.factors import hypotheses
 from enbp_core.factors.distance import activation
@@ -203,3 +205,45 @@ def test_gradcheck_through_the_head(generator):
     outputs.requires_grad_()
     assert torch.autograd.gradcheck(lambda o: tuple(HypothesisHead.potentials(o, context)),
                                     (outputs,))
+
+
+def test_head_closed_forms_match_the_dense_potential(generator, measured):
+    # The head's peak (Sherman-Morrison), log-determinant (Cholesky and the
+    # determinant lemma) and fade-in are closed forms: evaluate the returned
+    # mixture at random points with a dense float64 log-determinant and compare
+    # with the potential written out term by term.
+    count = 64
+    context = _context(generator, count, torch.float64)
+    context = context._replace(offset=0.5 * context.offset)   # most of them inside
+    outputs = torch.randn(2, count, IRREPS_OUT.dim, generator=generator, dtype=torch.float64)
+    potential = HypothesisHead.potentials(outputs, context, ramp=0.25)
+    scale = context.safe_distance[:, None, None]
+    distance = context.offset.norm(dim=-1)
+    weight = (context.safe_distance - distance).div(0.25).clamp(0, 1)
+    inside = weight > 0
+    assert int(inside.sum()) > 10
+    raw = outputs.transpose(0, 1)                                           # (F, 2, 12)
+    vectors = raw[..., 3:].reshape(count, 2, 3, 3)
+    correction = synthesise_precision(raw[..., 2], vectors[..., 1:, :], *PRECISION_BOUNDS,
+                                      log_scale=raw[..., 1])
+    mean = context.offset[:, None] / scale + vectors[..., 0, :]
+    normal = context.offset / distance[:, None]
+    points = context.offset[:, None] + 0.3 * scale * torch.randn(
+        count, 2, 3, generator=generator, dtype=torch.float64)             # (F, 2, 3)
+    unit = points / scale
+    centred = unit - mean
+    written = (raw[..., 0] - 0.5 * (1 - (unit * normal[:, None]).sum(-1)) ** 2
+               / context.sigma[:, None] ** 2
+               - 0.5 * (centred[..., None, :] @ correction @ centred[..., None])[..., 0, 0])
+    written = weight[:, None] * written + context.prior_log_weights
+    # Mixture convention: log w_k + log N(x; P^-1 eta, P^-1), full rank inside.
+    precision, eta = potential.precision[inside], potential.eta[inside]
+    mode = torch.linalg.solve(precision, eta[..., None])[..., 0]
+    offset = points[inside] - mode
+    dense = (potential.log_weights[inside] - 1.5 * math.log(2 * math.pi)
+             + 0.5 * torch.linalg.slogdet(precision)[1]
+             - 0.5 * (offset[..., None, :] @ precision @ offset[..., None])[..., 0, 0])
+    error = measured('nn head closed forms vs dense float64 potential (nats)',
+                     (dense - written[inside]).abs().max())
+    assert error < 1e-6
+    assert bool((potential.precision[~inside] == 0).all())

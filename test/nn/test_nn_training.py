@@ -179,3 +179,16 @@ def test_harvested_factors_carry_the_cycle_geometry_and_proper_cavities():
     assert torch.allclose(record.context.offset[:pairs], expected, atol=1e-12)
     assert bool((torch.linalg.eigvalsh(record.cavity_covariance) > 0).all())
     assert bool((record.context.prior_log_weights == 0).all())
+
+
+@pytest.mark.parametrize('argv, reason', [
+    (['--pushed-fraction', '1.5'], '--pushed-fraction must be in'),
+    (['--pushed-fraction', '-0.1'], '--pushed-fraction must be in'),
+    (['--threads', '0'], '--threads must be at least 1'),
+])
+def test_enbp_train_refuses_absurd_options_before_any_work(argv, reason, capsys):
+    from enbp_core.nn.train import main
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert reason in capsys.readouterr().err
